@@ -1,0 +1,55 @@
+EXTENSION = rollout_ext
+EXTVERSION = 0.1.0
+
+MODULE_big = rollout_ext
+CORE_OBJS = src/core/version.o
+GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
+	src/version_setting.o src/tagging_trigger.o
+OBJS = $(CORE_OBJS) $(GLUE_OBJS)
+
+DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+
+REGRESS = version_type version_setting tagging
+ISOLATION = tagging_concurrent
+ISOLATION_OPTS = --inputdir=test/isolation
+
+PG_CONFIG ?= pg_config
+
+# C++17 without exceptions or RTTI: nothing in the extension can throw, so no
+# exception can unwind into PostgreSQL. The server headers are system headers
+# so that -Wextra judges only our code.
+PG_CXXFLAGS = -std=c++17 -fno-exceptions -fno-rtti -Wall -Wextra -Werror -Wno-register \
+	-isystem $(shell $(PG_CONFIG) --includedir-server)
+SHLIB_LINK = -lstdc++
+PG_CPPFLAGS = -I$(srcdir)/src
+
+# PGXS would also compile the C++ to LLVM bitcode, without PG_CXXFLAGS.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: test demo unit fuzz
+
+# Every suite on a throwaway cluster; installs what is missing first.
+test:
+	bash test/scripts/run-tests.sh
+
+demo:
+	bash test/scripts/run-demo.sh
+
+# The pure C++ core on its own, without PostgreSQL.
+unit:
+	$(MAKE) -C test/unit run
+
+fuzz:
+	$(MAKE) -C test/fuzz run
+
+# The two halves of PGXS's installcheck, so one failing suite does not hide
+# the other.
+.PHONY: installcheck-regress installcheck-isolation
+installcheck-regress: submake $(REGRESS_PREP)
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation: submake
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)

@@ -1,0 +1,155 @@
+-- Tagging triggers: precedence, statement kinds, inheritance, partitions,
+-- cache invalidation and misuse.
+CREATE EXTENSION IF NOT EXISTS rollout_ext;
+
+CREATE TABLE order_header (
+	order_header_key text PRIMARY KEY,
+	document_type text NOT NULL
+);
+SELECT rollout_enable_tagging('order_header');
+SELECT rollout_enable_tagging('order_header');  -- idempotent
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'order_header'::regclass;
+\d order_header
+
+-- The session's version tags new rows.
+SET rollout.version = '9.4';
+INSERT INTO order_header VALUES ('O1', '0001');
+SET rollout.version = '10.1';
+INSERT INTO order_header VALUES ('O2', '0001'), ('O3', '0005');
+-- An explicit version is kept.
+INSERT INTO order_header VALUES ('O4', '0003', '11.0');
+SELECT order_header_key, rollout_version_format(rollout_version) FROM order_header ORDER BY 1;
+
+-- No version: fail closed, and the table is unchanged.
+RESET rollout.version;
+INSERT INTO order_header VALUES ('O5', '0001');
+SELECT count(*) FROM order_header;
+-- ... unless the row carries its own version.
+INSERT INTO order_header VALUES ('O5', '0001', '10.1');
+
+-- INSERT ... SELECT, ON CONFLICT and COPY.
+SET rollout.version = '10.1';
+INSERT INTO order_header SELECT 'S' || g, '0001' FROM generate_series(1, 3) g;
+INSERT INTO order_header VALUES ('O1', '0001') ON CONFLICT DO NOTHING;
+INSERT INTO order_header VALUES ('C1', '0006') ON CONFLICT (order_header_key) DO UPDATE SET document_type = excluded.document_type;
+INSERT INTO order_header VALUES ('C1', '0007') ON CONFLICT (order_header_key) DO UPDATE SET document_type = excluded.document_type;
+COPY order_header (order_header_key, document_type) FROM stdin;
+P1	0005
+P2	0006
+\.
+COPY order_header FROM stdin;
+P3	0005	940010203
+\.
+SELECT order_header_key, document_type, rollout_version FROM order_header ORDER BY 1;
+
+-- if_unset => 'null' leaves rows untagged when no version is known.
+CREATE TABLE audit_note (note text);
+SELECT rollout_enable_tagging('audit_note', if_unset => 'null');
+RESET rollout.version;
+INSERT INTO audit_note VALUES ('untagged');
+SET rollout.version = '10.1';
+INSERT INTO audit_note VALUES ('tagged');
+SELECT note, rollout_version FROM audit_note ORDER BY note;
+
+-- Inheritance: a task row takes its order's version, whatever the session's.
+CREATE TABLE task_q (
+	task_q_key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	transaction_id text NOT NULL,
+	data_key text
+);
+SELECT rollout_enable_tagging('task_q', inherit_from => 'order_header',
+                              inherit_on => '{data_key}', parent_columns => '{order_header_key}');
+SET rollout.version = '9.4';
+INSERT INTO task_q (transaction_id, data_key) VALUES
+	('SCHEDULE.0001', 'O2'),   -- a 10.1 order: inherits 10.1
+	('SCHEDULE.0001', 'O1'),   -- a 9.4 order: inherits 9.4
+	('SCHEDULE.0003', 'O4'),   -- an 11.0 order
+	('SCHEDULE.0001', 'NONE'), -- no parent: the session's version
+	('SCHEDULE.0001', NULL);   -- no key: the session's version
+INSERT INTO task_q (transaction_id, data_key, rollout_version) VALUES ('RELEASE.0001', 'O2', '12.0');
+SELECT transaction_id, data_key, rollout_version_format(rollout_version) FROM task_q ORDER BY task_q_key;
+-- A missing parent with no session version still fails closed.
+RESET rollout.version;
+INSERT INTO task_q (transaction_id, data_key) VALUES ('SCHEDULE.0001', 'O3');
+INSERT INTO task_q (transaction_id, data_key) VALUES ('SCHEDULE.0001', 'NONE');
+
+-- Changing the parent's version is seen by the next insert (cache invalidation).
+UPDATE order_header SET rollout_version = '10.2' WHERE order_header_key = 'O3';
+INSERT INTO task_q (transaction_id, data_key) VALUES ('CLOSE_ORDER.0005', 'O3');
+SELECT rollout_version_format(rollout_version) FROM task_q WHERE transaction_id = 'CLOSE_ORDER.0005';
+
+-- Partitioned tables: the trigger is cloned to every partition.
+CREATE TABLE invoice (invoice_key int, status text) PARTITION BY LIST (status);
+CREATE TABLE invoice_created PARTITION OF invoice FOR VALUES IN ('00');
+CREATE TABLE invoice_other PARTITION OF invoice DEFAULT;
+SELECT rollout_enable_tagging('invoice');
+SELECT rollout_enable_tagging('invoice');
+SET rollout.version = '10.1';
+INSERT INTO invoice VALUES (1, '00'), (2, '01');
+CREATE TABLE invoice_late PARTITION OF invoice FOR VALUES IN ('99');
+INSERT INTO invoice VALUES (3, '99');
+SELECT tableoid::regclass, invoice_key, rollout_version FROM invoice ORDER BY invoice_key;
+
+-- Re-enabling with other options takes effect at once in this session.
+RESET rollout.version;
+INSERT INTO audit_note VALUES ('still untagged');
+SELECT rollout_enable_tagging('audit_note', if_unset => 'error');
+INSERT INTO audit_note VALUES ('refused');
+-- Dropping and re-adding the tagging column moves it; the trigger follows.
+SET rollout.version = '10.1';
+ALTER TABLE audit_note DROP COLUMN rollout_version;
+INSERT INTO audit_note VALUES ('no column');
+ALTER TABLE audit_note ADD COLUMN rollout_version rollout_version;
+INSERT INTO audit_note VALUES ('new column');
+SELECT note, rollout_version FROM audit_note ORDER BY note;
+
+-- Disabling keeps the column and its data.
+SELECT rollout_disable_tagging('audit_note');
+SELECT rollout_disable_tagging('audit_note');
+INSERT INTO audit_note VALUES ('after disable');
+SELECT note, rollout_version FROM audit_note ORDER BY note;
+
+-- Bad arguments to rollout_enable_tagging.
+CREATE TABLE wrong_type (rollout_version bigint);
+SELECT rollout_enable_tagging('wrong_type');
+SELECT rollout_enable_tagging('audit_note', if_unset => 'ignore');
+SELECT rollout_enable_tagging(NULL);
+SELECT rollout_enable_tagging('no_such_table');
+CREATE VIEW order_view AS SELECT * FROM order_header;
+SELECT rollout_enable_tagging('order_view');
+SELECT rollout_enable_tagging('task_q', inherit_from => 'order_header');
+SELECT rollout_enable_tagging('task_q', inherit_from => 'order_header', inherit_on => '{no_such_column}');
+SELECT rollout_enable_tagging('task_q', inherit_from => 'order_header', inherit_on => '{data_key}');
+SELECT rollout_enable_tagging('task_q', inherit_from => 'wrong_type', inherit_on => '{data_key}', parent_columns => '{rollout_version}');
+SELECT rollout_enable_tagging('task_q', inherit_from => 'order_header', inherit_on => '{data_key}', parent_columns => '{order_header_key, document_type}');
+SELECT rollout_enable_tagging('wrong_type', column_name => 'tag');
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'wrong_type'::regclass AND attnum > 0 ORDER BY attnum;
+
+-- Misuse of the trigger function.
+SELECT rollout_tag_trigger();
+CREATE TABLE misuse (id int, rollout_version rollout_version);
+CREATE TRIGGER t AFTER INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '');
+INSERT INTO misuse VALUES (1);
+DROP TRIGGER t ON misuse;
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH STATEMENT EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '');
+INSERT INTO misuse VALUES (1);
+DROP TRIGGER t ON misuse;
+CREATE TRIGGER t BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '');
+INSERT INTO misuse VALUES (1, '10.1');
+UPDATE misuse SET id = 2;
+DROP TRIGGER t ON misuse;
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
+INSERT INTO misuse VALUES (3);
+DROP TRIGGER t ON misuse;
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('id', 'error', '');
+INSERT INTO misuse VALUES (4);
+DROP TRIGGER t ON misuse;
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'maybe', '');
+INSERT INTO misuse VALUES (5);
+DROP TRIGGER t ON misuse;
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', 'no_such_parent', 'id', 'id');
+INSERT INTO misuse VALUES (6);
+DROP TRIGGER t ON misuse;
+SELECT id, rollout_version FROM misuse ORDER BY id;
+
+DROP TABLE task_q, order_header, audit_note, invoice, wrong_type, misuse CASCADE;

@@ -1,0 +1,52 @@
+-- The rollout.version setting and rollout_current_version().
+-- This file starts in a fresh session that has not loaded the library yet.
+-- A SET before the first load is kept as a placeholder and validated at load
+-- time: an invalid one is dropped with a warning, so nothing runs under it.
+SET rollout.version = 'not-a-version';
+SELECT rollout_current_version() IS NULL AS invalid_placeholder_dropped;
+SHOW rollout.version;
+SELECT rollout_current_version() IS NULL AS no_version_by_default;
+
+SET rollout.version = '10.1.0.11.12.13';
+SHOW rollout.version;
+SELECT rollout_current_version();
+
+SET rollout.version = 940010203;
+SELECT rollout_current_version();
+
+-- Invalid values are refused with the type's messages; the old value stays.
+SET rollout.version = 'v2';
+SET rollout.version = '-1';
+SET rollout.version = '10.10';
+SET rollout.version = '99999999999999999999';
+SELECT rollout_current_version();
+
+-- The empty string means "no version".
+SET rollout.version = '';
+SELECT rollout_current_version() IS NULL AS empty_means_unset;
+
+-- Transaction-local forms, as transaction-mode poolers need.
+BEGIN;
+SET LOCAL rollout.version = '10.1';
+SELECT rollout_current_version();
+COMMIT;
+SELECT rollout_current_version() IS NULL AS local_setting_gone;
+
+BEGIN;
+SELECT set_config('rollout.version', '9.4', true);
+SELECT rollout_current_version();
+ROLLBACK;
+SELECT rollout_current_version() IS NULL AS set_config_local_gone;
+
+SET rollout.version = '9.4';
+BEGIN;
+SET LOCAL rollout.version = '10.1';
+SELECT rollout_current_version();
+ROLLBACK;
+SELECT rollout_current_version() AS session_value_restored;
+
+RESET rollout.version;
+SELECT rollout_current_version() IS NULL AS reset_clears;
+
+-- The rollout. prefix is reserved for this extension.
+SET rollout.no_such_setting = 'x';

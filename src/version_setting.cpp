@@ -1,0 +1,101 @@
+#include "version_setting.hpp"
+
+#include "postgres_headers.hpp"
+#include "version_errors.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+// What the check hook parsed, handed to the assign hook through GUC "extra".
+struct ParsedSetting {
+	bool is_set;
+	rollout::Version version;
+};
+
+char *version_setting_text = nullptr;
+ParsedSetting current_setting = {false, 0};
+
+bool check_version_setting(char **newval, void **extra, GucSource)
+{
+	ParsedSetting parsed = {false, 0};
+	const char *text = *newval ? *newval : "";
+
+	if (text[0] != '\0') {
+		const rollout::ParseResult result = rollout::parse_version(text, std::strlen(text));
+		if (result.status != rollout::ParseStatus::ok) {
+			GUC_check_errcode(version_parse_sqlstate(result.status));
+			if (result.status == rollout::ParseStatus::out_of_range)
+				GUC_check_errmsg("value \"%s\" is out of range for type rollout_version", text);
+			else
+				GUC_check_errmsg("invalid input syntax for type rollout_version: \"%s\"", text);
+			GUC_check_errdetail("%s", rollout::parse_status_detail(result.status));
+			GUC_check_errhint("Set rollout.version to a version such as '1010111213' or "
+			                  "'10.1.0.11.12.13', or to '' for no version.");
+			return false;
+		}
+		parsed = {true, result.value};
+	}
+
+	// GUC frees "extra" with free(); guc_malloc is exported only from 16 on.
+#if PG_VERSION_NUM >= 160000
+	void *memory = guc_malloc(LOG, sizeof(ParsedSetting));
+#else
+	void *memory = malloc(sizeof(ParsedSetting));
+#endif
+	if (memory == nullptr) {
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+		GUC_check_errmsg("out of memory");
+		return false;
+	}
+	ParsedSetting *stored = static_cast<ParsedSetting *>(memory);
+	*stored = parsed;
+	*extra = stored;
+	return true;
+}
+
+void assign_version_setting(const char *, void *extra)
+{
+	current_setting = *static_cast<const ParsedSetting *>(extra);
+}
+
+}  // namespace
+
+void define_version_setting()
+{
+	DefineCustomStringVariable(
+		"rollout.version",
+		"Rollout version this session acts as: rows it inserts are tagged with it, and claims "
+		"return rows of this version.",
+		"Digits (1010111213) or the dotted form (10.1.0.11.12.13). Empty means no version.",
+		&version_setting_text, "", PGC_USERSET, 0, check_version_setting,
+		assign_version_setting, nullptr);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("rollout");
+#else
+	EmitWarningsOnPlaceholders("rollout");
+#endif
+}
+
+bool session_version(rollout::Version *out)
+{
+	if (!current_setting.is_set)
+		return false;
+	*out = current_setting.version;
+	return true;
+}
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(rollout_current_version);
+Datum rollout_current_version(PG_FUNCTION_ARGS)
+{
+	(void) fcinfo;
+	rollout::Version version;
+	if (!session_version(&version))
+		PG_RETURN_NULL();
+	return Int64GetDatum(version);
+}
+
+}  // extern "C"

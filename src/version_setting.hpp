@@ -1,0 +1,11 @@
+// The rollout.version setting: which version this session (or transaction,
+// with SET LOCAL) acts as.
+#pragma once
+
+#include "core/version.hpp"
+
+// Registers rollout.version and reserves the "rollout." prefix; from _PG_init.
+void define_version_setting();
+
+// The session's version; false when rollout.version is empty (no version).
+bool session_version(rollout::Version *out);

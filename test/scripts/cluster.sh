@@ -1,0 +1,92 @@
+# Shared by run-tests.sh and run-demo.sh (sourced, not run):
+#   ensure_dependencies   install the Debian packages a fresh machine lacks
+#   build_and_install     make && make install, warnings as errors
+#   start_cluster         a throwaway cluster owned by postgres, on a free port
+#                         with a private socket directory; stopped on exit
+set -euo pipefail
+
+PG_MAJOR=15
+PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# package -> a file it installs
+declare -A REQUIRED_PACKAGES=(
+	[postgresql-$PG_MAJOR]=$PG_BINDIR/initdb
+	[postgresql-server-dev-$PG_MAJOR]=/usr/include/postgresql/$PG_MAJOR/server/postgres.h
+	[postgresql-$PG_MAJOR-pgtap]=/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control
+	[libtap-parser-sourcehandler-pgtap-perl]=/usr/bin/pg_prove
+	[libpq-dev]=/usr/include/postgresql/libpq-fe.h
+	[g++]=/usr/bin/g++
+	[make]=/usr/bin/make
+	[clang]=/usr/bin/clang++
+	[libclang-rt-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+)
+
+ensure_dependencies() {
+	local missing=() pkg
+	for pkg in "${!REQUIRED_PACKAGES[@]}"; do
+		[ -e "${REQUIRED_PACKAGES[$pkg]}" ] || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== installing ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "error: missing packages ${missing[*]}; run as root or install them first" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build_and_install() {
+	echo "== building rollout_ext"
+	make -C "$REPO_ROOT" -s
+	make -C "$REPO_ROOT" -s install >/dev/null
+}
+
+# Runs a command as the cluster's owner.
+as_postgres() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+	done
+	echo "error: no free port found" >&2
+	return 1
+}
+
+stop_cluster() {
+	if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR" ]; then
+		as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+		rm -rf "$CLUSTER_DIR"
+	fi
+}
+
+# start_cluster [extra postgres -c settings...]
+start_cluster() {
+	CLUSTER_DIR=$(mktemp -d /tmp/rollout_ext.XXXXXX)
+	trap stop_cluster EXIT
+	mkdir -p "$CLUSTER_DIR/socket"
+	chown -R postgres:postgres "$CLUSTER_DIR" 2>/dev/null || true
+	chmod 755 "$CLUSTER_DIR"
+	PGPORT=$(free_port)
+	as_postgres "$PG_BINDIR/initdb" -D "$CLUSTER_DIR/data" -U postgres -A trust --no-sync \
+		>"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log"; exit 1; }
+	local settings=(-c "port=$PGPORT" -c "unix_socket_directories=$CLUSTER_DIR/socket"
+		-c "listen_addresses=127.0.0.1" -c "max_connections=100" "$@")
+	as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
+		-o "${settings[*]}" start >/dev/null || { cat "$CLUSTER_DIR/server.log"; exit 1; }
+	export PGHOST=$CLUSTER_DIR/socket PGPORT PGUSER=postgres PGDATABASE=postgres
+	echo "== throwaway cluster on port $PGPORT (socket $PGHOST)"
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make test: every suite on a throwaway cluster. The last line is
+# "N passed, N failed"; the exit status is non-zero on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
+cd "$REPO_ROOT"
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+passed=0
+failed=0
+failed_suites=()
+
+# record SUITE PASSED FAILED
+record() {
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	[ "$3" -eq 0 ] || failed_suites+=("$1")
+	echo "-- $1: $2 passed, $3 failed"
+}
+
+# pg_regress summaries: "All 3 tests passed." / "1 of 3 tests failed."
+count_pg_regress() {
+	local suite=$1 log=$2 total bad
+	if total=$(grep -oE '^ ?All [0-9]+ tests passed' "$log" | grep -oE '[0-9]+'); then
+		record "$suite" "$total" 0
+	elif read -r bad total < <(grep -oE '^ ?[0-9]+ of [0-9]+ tests failed' "$log" | grep -oE '[0-9]+' | xargs); then
+		record "$suite" $((total - bad)) "$bad"
+	else
+		record "$suite" 0 1
+	fi
+}
+
+ensure_dependencies
+build_and_install
+start_cluster -c fsync=off
+
+echo "== unit tests of the C++ core"
+if make -s unit >unit.log 2>&1; then :; fi
+cat unit.log
+read -r u_pass u_fail < <(sed -nE 's/^unit: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' unit.log | tail -n1)
+record unit "${u_pass:-0}" "${u_fail:-1}"
+
+echo "== fuzzing the version parser for ${FUZZ_SECONDS}s"
+if make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >fuzz.log 2>&1; then
+	tail -n 3 fuzz.log
+	record fuzz 1 0
+else
+	tail -n 40 fuzz.log
+	record fuzz 0 1
+fi
+
+echo "== pg_regress"
+make -s installcheck-regress >regress.log 2>&1 || true
+cat regress.log
+count_pg_regress pg_regress regress.log
+[ -s regression.diffs ] && cat regression.diffs
+
+echo "== isolation"
+make -s installcheck-isolation >isolation.log 2>&1 || true
+cat isolation.log
+count_pg_regress isolation isolation.log
+[ -s output_iso/regression.diffs ] && cat output_iso/regression.diffs
+
+echo "== pgTAP"
+psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE rollout_tap' \
+	-c '\c rollout_tap' -c 'CREATE EXTENSION pgtap'
+pg_prove --verbose -d rollout_tap test/pgtap/*.sql >pgtap.log 2>&1 || true
+grep -vE '^\s*ok ' pgtap.log || true
+ok=$(grep -cE '^\s*ok ' pgtap.log || true)
+not_ok=$(grep -cE '^\s*not ok ' pgtap.log || true)
+# A file that died or missed its plan fails without a "not ok" line.
+if ! grep -q '^Result: PASS' pgtap.log && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
+record pgtap "$ok" "$not_ok"
+
+rm -f unit.log fuzz.log regress.log isolation.log pgtap.log
+echo
+[ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,165 @@
+// Unit tests of the version parser, formatter and comparator, without
+// PostgreSQL. Prints "unit: N passed, N failed".
+#include "version.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+using rollout::ParseStatus;
+using rollout::Version;
+
+namespace {
+
+int passed = 0;
+int failed = 0;
+
+void check(bool ok, const std::string &what)
+{
+	if (ok) {
+		++passed;
+	} else {
+		++failed;
+		std::printf("FAIL: %s\n", what.c_str());
+	}
+}
+
+const char *status_name(ParseStatus s)
+{
+	switch (s) {
+	case ParseStatus::ok: return "ok";
+	case ParseStatus::empty: return "empty";
+	case ParseStatus::invalid_character: return "invalid_character";
+	case ParseStatus::out_of_range: return "out_of_range";
+	case ParseStatus::part_out_of_range: return "part_out_of_range";
+	case ParseStatus::too_many_parts: return "too_many_parts";
+	case ParseStatus::empty_part: return "empty_part";
+	}
+	return "?";
+}
+
+rollout::ParseResult parse(const char *text)
+{
+	return rollout::parse_version(text, std::strlen(text));
+}
+
+void expect_value(const char *text, Version expected)
+{
+	const auto r = parse(text);
+	check(r.status == ParseStatus::ok && r.value == expected,
+	      std::string("parse(\"") + text + "\") = " + std::to_string(expected) + ", got " +
+	          status_name(r.status) + " " + std::to_string(r.value));
+}
+
+void expect_status(const char *text, ParseStatus expected)
+{
+	const auto r = parse(text);
+	check(r.status == expected, std::string("parse(\"") + text + "\") fails with " +
+	                                status_name(expected) + ", got " + status_name(r.status));
+}
+
+void expect_dotted(Version v, const char *expected)
+{
+	char buf[rollout::kDottedBufferSize];
+	const std::size_t n = rollout::format_dotted(v, buf);
+	check(std::strcmp(buf, expected) == 0 && n == std::strlen(expected),
+	      "format_dotted(" + std::to_string(v) + ") = " + expected + ", got " + buf);
+}
+
+bool round_trips(Version v)
+{
+	char dotted[rollout::kDottedBufferSize];
+	char numeric[rollout::kNumericBufferSize];
+	rollout::format_dotted(v, dotted);
+	rollout::format_numeric(v, numeric);
+	const auto from_dotted = parse(dotted);
+	const auto from_numeric = parse(numeric);
+	return from_dotted.status == ParseStatus::ok && from_dotted.value == v &&
+	       from_numeric.status == ParseStatus::ok && from_numeric.value == v &&
+	       std::to_string(v) == numeric;
+}
+
+}  // namespace
+
+int main()
+{
+	// The reference system's examples.
+	expect_value("1010111213", 1010111213);
+	expect_value("10.1.0.11.12.13", 1010111213);
+	expect_value("9.4.0.1.2.3", 940010203);
+	expect_value("10.1", 1010000000);
+	expect_value("10.1.0", 1010000000);
+	expect_value("0", 0);
+	expect_value("0.0", 0);
+	expect_value("9223372036854775807", rollout::kMaxVersion);
+	expect_value("00000000000000000000042", 42);
+	expect_value("  42\t\n", 42);
+	expect_value(" 10.1.0.11 ", 1010110000);
+	expect_value("92233720368.5.4.77.58.07", rollout::kMaxVersion);
+	expect_value("10.09.9.99.99.99", 1099999999);
+
+	expect_status("", ParseStatus::empty);
+	expect_status("   \t", ParseStatus::empty);
+	expect_status("-1", ParseStatus::invalid_character);
+	expect_status("+1", ParseStatus::invalid_character);
+	expect_status("1 0", ParseStatus::invalid_character);
+	expect_status("10.1 .0", ParseStatus::invalid_character);
+	expect_status("abc", ParseStatus::invalid_character);
+	expect_status("1e5", ParseStatus::invalid_character);
+	expect_status("0x10", ParseStatus::invalid_character);
+	expect_status("9223372036854775808", ParseStatus::out_of_range);
+	expect_status("99999999999999999999999", ParseStatus::out_of_range);
+	expect_status("92233720368.5.4.77.58.08", ParseStatus::out_of_range);
+	expect_status("92233720369.0", ParseStatus::out_of_range);
+	expect_status("10.10", ParseStatus::part_out_of_range);
+	expect_status("10.1.10", ParseStatus::part_out_of_range);
+	expect_status("10.1.0.100", ParseStatus::part_out_of_range);
+	expect_status("10.1.0.1.1.100", ParseStatus::part_out_of_range);
+	expect_status("10.1.0.1.99999999999999999999999", ParseStatus::part_out_of_range);
+	expect_status("1.2.3.4.5.6.7", ParseStatus::too_many_parts);
+	expect_status("10..1", ParseStatus::empty_part);
+	expect_status("10.", ParseStatus::empty_part);
+	expect_status(".1", ParseStatus::empty_part);
+	expect_status(".", ParseStatus::empty_part);
+
+	// An error's part number points at the offending part.
+	check(parse("10.1.10").bad_part == 3, "bad_part of 10.1.10 is 3");
+	check(parse("10..1").bad_part == 2, "bad_part of 10..1 is 2");
+
+	// A NUL inside the length is a character, not a terminator.
+	check(rollout::parse_version("12\0" "3", 4).status == ParseStatus::invalid_character,
+	      "embedded NUL is rejected");
+
+	expect_dotted(1010111213, "10.1.0.11.12.13");
+	expect_dotted(940010203, "9.4.0.1.2.3");
+	expect_dotted(0, "0.0.0.0.0.0");
+	expect_dotted(rollout::kMaxVersion, "92233720368.5.4.77.58.7");
+
+	for (Version v : {Version(0), Version(1), Version(99), Version(100000000),
+	                  Version(1010111213), rollout::kMaxVersion, rollout::kMaxVersion - 1})
+		check(round_trips(v), "round trip of " + std::to_string(v));
+	std::uint64_t state = 0x9E3779B97F4A7C15ull;
+	int random_failures = 0;
+	for (int i = 0; i < 100000; ++i) {
+		state = state * 6364136223846793005ull + 1442695040888963407ull;
+		random_failures += !round_trips(static_cast<Version>(state >> 1) >> (i % 63));
+	}
+	check(random_failures == 0, "round trip of 100000 pseudo-random versions");
+
+	check(rollout::compare_versions(1, 2) < 0, "1 < 2");
+	check(rollout::compare_versions(2, 1) > 0, "2 > 1");
+	check(rollout::compare_versions(rollout::kMaxVersion, 0) > 0, "max > 0");
+	check(rollout::compare_versions(7, 7) == 0, "7 == 7");
+
+	for (auto s : {ParseStatus::empty, ParseStatus::invalid_character, ParseStatus::out_of_range,
+	               ParseStatus::part_out_of_range, ParseStatus::too_many_parts,
+	               ParseStatus::empty_part}) {
+		const char *detail = rollout::parse_status_detail(s);
+		const std::size_t n = std::strlen(detail);
+		check(n > 0 && detail[n - 1] == '.' && detail[0] >= 'A' && detail[0] <= 'Z',
+		      std::string("detail for ") + status_name(s) + " is a sentence");
+	}
+
+	std::printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
