@@ -1,0 +1,178 @@
+// rollout_claim and rollout_claim_rows: atomically claim the due rows of the
+// caller's version for a criteria. The work is one prepared statement per
+// criteria (see claim_criteria.cpp); this file resolves the arguments, runs
+// it, and returns the rows in materialize mode.
+#include "claim_criteria.hpp"
+#include "postgres_headers.hpp"
+#include "version_setting.hpp"
+
+namespace {
+
+struct ClaimRequest {
+	const char *criteria_id;
+	bool has_max_rows;
+	int32 max_rows;
+	bool has_version;
+	rollout::Version version;
+	Oid requested_row_type;  // InvalidOid: the task-queue form
+};
+
+pg_uuid_t *new_claim_token()
+{
+	auto *token = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
+	if (!pg_strong_random(token->data, UUID_LEN))
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+		                errmsg("could not generate a random claim token")));
+	token->data[6] = (token->data[6] & 0x0f) | 0x40;  // RFC 4122 version 4
+	token->data[8] = (token->data[8] & 0x3f) | 0x80;  // RFC 4122 variant
+	return token;
+}
+
+void check_row_type(const ClaimCriteria *criteria, const ClaimRequest &request)
+{
+	if (request.requested_row_type == InvalidOid) {
+		if (!criteria->is_task_queue)
+			ereport(ERROR,
+			        (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			         errmsg("criteria \"%s\" claims from table \"%s\", not rollout_task_q",
+			                criteria->criteria_id, get_rel_name(criteria->queue_relid)),
+			         errhint("Use rollout_claim_rows('%s', NULL::%s) for criteria on other tables.",
+			                 criteria->criteria_id, get_rel_name(criteria->queue_relid))));
+	} else if (request.requested_row_type != criteria->row_type) {
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+		                errmsg("criteria \"%s\" claims rows of table \"%s\", not of type %s",
+		                       criteria->criteria_id, get_rel_name(criteria->queue_relid),
+		                       format_type_be(request.requested_row_type)),
+		                errhint("Pass NULL::%s as row_type.",
+		                        get_rel_name(criteria->queue_relid))));
+	}
+}
+
+// The caller's version: as_version, else rollout.version. A criteria that
+// filters by version and has neither fails closed.
+rollout::Version claimer_version(const ClaimCriteria *criteria, const ClaimRequest &request)
+{
+	rollout::Version version = 0;
+	if (request.has_version)
+		return request.version;
+	if (session_version(&version) || criteria->version_match == VersionMatch::any)
+		return version;
+	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	                errmsg("no rollout version to claim rows of criteria \"%s\" with",
+	                       criteria->criteria_id),
+	                errdetail("The criteria processes only rows of the claimer's version."),
+	                errhint("Pass as_version, or SET rollout.version (SET LOCAL behind a "
+	                        "transaction-mode pooler).")));
+	pg_unreachable();
+}
+
+// Copies the claimed rows into the result, mapping past dropped columns of
+// the row type, which the claim statement does not return.
+void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
+{
+	TupleDesc result_desc = rsinfo->setDesc;
+	TupleDesc claimed_desc = SPI_tuptable->tupdesc;
+	if (claimed_desc->natts != criteria->returned_columns)
+		elog(ERROR, "rollout_claim: claim returned %d columns, expected %d",
+		     claimed_desc->natts, criteria->returned_columns);
+
+	Datum *claimed_values = static_cast<Datum *>(palloc(claimed_desc->natts * sizeof(Datum)));
+	bool *claimed_nulls = static_cast<bool *>(palloc(claimed_desc->natts * sizeof(bool)));
+	Datum *values = static_cast<Datum *>(palloc(result_desc->natts * sizeof(Datum)));
+	bool *nulls = static_cast<bool *>(palloc(result_desc->natts * sizeof(bool)));
+
+	for (uint64 row = 0; row < SPI_processed; ++row) {
+		heap_deform_tuple(SPI_tuptable->vals[row], claimed_desc, claimed_values, claimed_nulls);
+		int from = 0;
+		for (int i = 0; i < result_desc->natts; ++i) {
+			if (TupleDescAttr(result_desc, i)->attisdropped) {
+				values[i] = (Datum) 0;
+				nulls[i] = true;
+			} else if (from < claimed_desc->natts) {
+				values[i] = claimed_values[from];
+				nulls[i] = claimed_nulls[from];
+				++from;
+			}
+		}
+		if (from != claimed_desc->natts)
+			elog(ERROR, "rollout_claim: row type of \"%s\" changed during the claim",
+			     get_rel_name(criteria->queue_relid));
+		tuplestore_putvalues(rsinfo->setResult, result_desc, values, nulls);
+	}
+}
+
+Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
+{
+	const ClaimCriteria *criteria = lookup_claim_criteria(fcinfo->flinfo->fn_oid,
+	                                                      request.criteria_id);
+	check_row_type(criteria, request);
+	const rollout::Version version = claimer_version(criteria, request);
+	if (request.has_max_rows && request.max_rows <= 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("max_rows must be positive, not %d", request.max_rows)));
+	const int64 limit = request.has_max_rows ? request.max_rows : criteria->batch_size;
+
+	InitMaterializedSRF(fcinfo, 0);
+	ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
+	Interval lease = criteria->lease;
+	Datum args[5] = {
+		CStringGetTextDatum(criteria->transaction_id),
+		Int64GetDatum(limit),
+		IntervalPGetDatum(&lease),
+		UUIDPGetDatum(new_claim_token()),
+		Int64GetDatum(version),
+	};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_claim: SPI_connect failed");
+	const int rc = SPI_execute_plan(criteria->claim_plan, args, nullptr, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
+	store_claimed_rows(rsinfo, criteria);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+// Common arguments: criteria_id, then max_rows and as_version at the given
+// positions.
+ClaimRequest read_request(FunctionCallInfo fcinfo, int max_rows_arg, int version_arg)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("criteria_id must not be null")));
+	ClaimRequest request = {};
+	request.criteria_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	request.has_max_rows = !PG_ARGISNULL(max_rows_arg);
+	request.max_rows = request.has_max_rows ? PG_GETARG_INT32(max_rows_arg) : 0;
+	request.has_version = !PG_ARGISNULL(version_arg);
+	request.version = request.has_version ? DatumGetInt64(PG_GETARG_DATUM(version_arg)) : 0;
+	return request;
+}
+
+}  // namespace
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(rollout_claim);
+Datum rollout_claim(PG_FUNCTION_ARGS)
+{
+	ClaimRequest request = read_request(fcinfo, 1, 2);
+	request.requested_row_type = InvalidOid;
+	return claim(fcinfo, request);
+}
+
+PG_FUNCTION_INFO_V1(rollout_claim_rows);
+Datum rollout_claim_rows(PG_FUNCTION_ARGS)
+{
+	ClaimRequest request = read_request(fcinfo, 2, 3);
+	request.requested_row_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
+	if (!type_is_rowtype(request.requested_row_type))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+		                errmsg("row_type must be a table's row type, not %s",
+		                       format_type_be(request.requested_row_type)),
+		                errhint("Pass NULL::my_table as row_type.")));
+	return claim(fcinfo, request);
+}
+
+}  // extern "C"

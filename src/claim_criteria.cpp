@@ -1,0 +1,259 @@
+#include "claim_criteria.hpp"
+
+#include <cstring>
+
+namespace {
+
+// The criteria row, read with the plan below. Column order matters.
+constexpr const char *kCriteriaQuery =
+	"SELECT transaction_id, queue_table::oid, key_column, due_column, version_column, "
+	"transaction_column, hold_column, token_column, count_column, multi_version, base_version, "
+	"batch_size, lease FROM %s.rollout_criteria WHERE criteria_id = $1";
+
+enum CriteriaColumn {
+	kTransactionId = 1, kQueueTable, kKeyColumn, kDueColumn, kVersionColumn,
+	kTransactionColumn, kHoldColumn, kTokenColumn, kCountColumn, kMultiVersion,
+	kBaseVersion, kBatchSize, kLease
+};
+
+HTAB *criteria_cache = nullptr;
+SPIPlanPtr criteria_query_plan = nullptr;
+Oid criteria_table_relid = InvalidOid;
+uint64 invalidation_counter = 0;
+
+void invalidate_criteria(Datum, Oid relid)
+{
+	const bool all = relid == InvalidOid || relid == criteria_table_relid;
+	HASH_SEQ_STATUS status;
+	hash_seq_init(&status, criteria_cache);
+	while (auto *criteria = static_cast<ClaimCriteria *>(hash_seq_search(&status))) {
+		if (all || criteria->queue_relid == relid) {
+			criteria->valid = false;
+			++invalidation_counter;
+		}
+	}
+}
+
+void ensure_criteria_cache()
+{
+	if (criteria_cache != nullptr)
+		return;
+	HASHCTL ctl;
+	ctl.keysize = kMaxCriteriaIdLength + 1;
+	ctl.entrysize = sizeof(ClaimCriteria);
+	criteria_cache = hash_create("rollout_ext claim criteria", 64, &ctl, HASH_ELEM | HASH_STRINGS);
+	CacheRegisterRelcacheCallback(invalidate_criteria, (Datum) 0);
+}
+
+const char *extension_schema(Oid fn_oid)
+{
+	return quote_identifier(get_namespace_name(get_func_namespace(fn_oid)));
+}
+
+void prepare_criteria_query(const char *schema)
+{
+	if (criteria_query_plan != nullptr)
+		return;
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, kCriteriaQuery, schema);
+	Oid argtypes[1] = {TEXTOID};
+	SPIPlanPtr plan = SPI_prepare(sql.data, 1, argtypes);
+	if (plan == nullptr)
+		elog(ERROR, "rollout_claim: could not prepare the criteria query: %s",
+		     SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "rollout_claim: SPI_keepplan failed");
+	criteria_query_plan = plan;
+}
+
+// A text column of the criteria row, or nullptr when NULL.
+char *text_column(HeapTuple row, TupleDesc desc, int column)
+{
+	return SPI_getvalue(row, desc, column);
+}
+
+Datum binary_column(HeapTuple row, TupleDesc desc, int column)
+{
+	bool isnull;
+	Datum value = SPI_getbinval(row, desc, column, &isnull);
+	if (isnull)
+		elog(ERROR, "rollout_claim: column %d of rollout_criteria is null", column);
+	return value;
+}
+
+// The claim statement for one criteria; every eligibility predicate, the
+// version included, is inside the locked, materialized scan.
+char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatch match,
+                      int *returned_columns)
+{
+	const char *table = quote_qualified_identifier(
+		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
+	const char *key = quote_identifier(text_column(row, desc, kKeyColumn));
+	const char *due = quote_identifier(text_column(row, desc, kDueColumn));
+	const char *version = quote_identifier(text_column(row, desc, kVersionColumn));
+	const char *transaction = text_column(row, desc, kTransactionColumn);
+	const char *hold = text_column(row, desc, kHoldColumn);
+	const char *token = quote_identifier(text_column(row, desc, kTokenColumn));
+	const char *count = text_column(row, desc, kCountColumn);
+
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+	                 "WITH c AS MATERIALIZED (SELECT q.%s AS claim_key, q.%s AS claim_due "
+	                 "FROM %s q WHERE q.%s <= now()",
+	                 key, due, table, due);
+	if (transaction != nullptr)
+		appendStringInfo(&sql, " AND q.%s = $1", quote_identifier(transaction));
+	if (hold != nullptr)
+		appendStringInfo(&sql, " AND NOT q.%s", quote_identifier(hold));
+	if (match == VersionMatch::exact)
+		appendStringInfo(&sql, " AND q.%s = $5", version);
+	else if (match == VersionMatch::at_most)
+		appendStringInfo(&sql, " AND (q.%s <= $5 OR q.%s IS NULL)", version, version);
+	// With an exact match every candidate has the same version, so leading the
+	// sort with it changes no order, but it makes the (transaction, version,
+	// due, key) index the only one that needs no sort: the planner then never
+	// walks other versions' rows.
+	appendStringInfoString(&sql, " ORDER BY ");
+	if (match == VersionMatch::exact)
+		appendStringInfo(&sql, "q.%s, ", version);
+	appendStringInfo(&sql,
+	                 "q.%s, q.%s LIMIT $2 FOR UPDATE SKIP LOCKED), "
+	                 "u AS (UPDATE %s t SET %s = now() + $3, %s = $4",
+	                 due, key, table, due, token);
+	if (count != nullptr)
+		appendStringInfo(&sql, ", %s = t.%s + 1", quote_identifier(count),
+		                 quote_identifier(count));
+	appendStringInfo(&sql,
+	                 " FROM c WHERE t.%s = c.claim_key RETURNING t.*, c.claim_due AS "
+	                 "rollout_claim_due) SELECT ",
+	                 key);
+
+	// The table's columns in order, so rows come back in claim order (due,
+	// then key) and in the table's row type.
+	Relation rel = relation_open(queue_relid, AccessShareLock);
+	TupleDesc rel_desc = RelationGetDescr(rel);
+	int columns = 0;
+	for (int i = 0; i < rel_desc->natts; ++i) {
+		Form_pg_attribute attr = TupleDescAttr(rel_desc, i);
+		if (attr->attisdropped)
+			continue;
+		appendStringInfo(&sql, "%su.%s", columns > 0 ? ", " : "",
+		                 quote_identifier(NameStr(attr->attname)));
+		++columns;
+	}
+	relation_close(rel, AccessShareLock);
+	appendStringInfo(&sql, " FROM u ORDER BY u.rollout_claim_due, u.%s", key);
+
+	*returned_columns = columns;
+	return sql.data;
+}
+
+// Reads the criteria row and prepares its claim plan. Runs inside SPI.
+bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
+{
+	const char *schema = extension_schema(fn_oid);
+	prepare_criteria_query(schema);
+	if (criteria_table_relid == InvalidOid)
+		criteria_table_relid = get_relname_relid("rollout_criteria", get_func_namespace(fn_oid));
+
+	Datum arg = CStringGetTextDatum(criteria_id);
+	const int rc = SPI_execute_plan(criteria_query_plan, &arg, nullptr, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "rollout_claim: criteria query failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return false;
+
+	HeapTuple row = SPI_tuptable->vals[0];
+	TupleDesc desc = SPI_tuptable->tupdesc;
+
+	strlcpy(out->criteria_id, criteria_id, sizeof(out->criteria_id));
+	strlcpy(out->transaction_id, text_column(row, desc, kTransactionId),
+	        sizeof(out->transaction_id));
+	out->queue_relid = DatumGetObjectId(binary_column(row, desc, kQueueTable));
+	out->row_type = get_rel_type_id(out->queue_relid);
+	if (!OidIsValid(out->row_type))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("queue table of criteria \"%s\" no longer exists", criteria_id),
+		                errhint("Register the criteria again with rollout_define_criteria().")));
+	out->is_task_queue = get_rel_namespace(out->queue_relid) == get_func_namespace(fn_oid) &&
+	                     strcmp(get_rel_name(out->queue_relid), "rollout_task_q") == 0;
+	if (!DatumGetBool(binary_column(row, desc, kMultiVersion)))
+		out->version_match = VersionMatch::any;
+	else if (DatumGetBool(binary_column(row, desc, kBaseVersion)))
+		out->version_match = VersionMatch::at_most;
+	else
+		out->version_match = VersionMatch::exact;
+	out->batch_size = DatumGetInt32(binary_column(row, desc, kBatchSize));
+	out->lease = *DatumGetIntervalP(binary_column(row, desc, kLease));
+
+	const char *sql = build_claim_sql(row, desc, out->queue_relid, out->version_match,
+	                                  &out->returned_columns);
+	const Oid version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+	                                         CStringGetDatum("rollout_version"),
+	                                         ObjectIdGetDatum(get_func_namespace(fn_oid)));
+	Oid argtypes[5] = {TEXTOID, INT8OID, INTERVALOID, UUIDOID, version_type};
+	SPIPlanPtr plan = SPI_prepare(sql, 5, argtypes);
+	if (plan == nullptr)
+		elog(ERROR, "rollout_claim: could not prepare the claim for criteria \"%s\": %s",
+		     criteria_id, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "rollout_claim: SPI_keepplan failed");
+	out->claim_plan = plan;
+	return true;
+}
+
+}  // namespace
+
+const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
+{
+	if (strlen(criteria_id) > kMaxCriteriaIdLength)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("criteria \"%.*s...\" does not exist", 40, criteria_id),
+		                errdetail("Criteria ids are at most %d characters long.",
+		                          kMaxCriteriaIdLength)));
+	ensure_criteria_cache();
+
+	char key[kMaxCriteriaIdLength + 1] = {};
+	strlcpy(key, criteria_id, sizeof(key));
+	auto *cached = static_cast<ClaimCriteria *>(hash_search(criteria_cache, key, HASH_FIND, nullptr));
+	if (cached != nullptr && cached->valid)
+		return cached;
+
+	const uint64 counter_before = invalidation_counter;
+	ClaimCriteria fresh;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_claim: SPI_connect failed");
+	const bool found = read_criteria(fn_oid, criteria_id, &fresh);
+	SPI_finish();
+	if (!found)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("criteria \"%s\" does not exist", criteria_id),
+		                errhint("Register it with rollout_define_criteria().")));
+
+	bool existed;
+	auto *entry = static_cast<ClaimCriteria *>(hash_search(criteria_cache, key, HASH_ENTER, &existed));
+	if (existed && entry->claim_plan != nullptr)
+		SPI_freeplan(entry->claim_plan);
+	*entry = fresh;
+	// An invalidation that arrived while the catalogs were read means the plan
+	// may already be stale: use it for this call, rebuild on the next.
+	entry->valid = (invalidation_counter == counter_before);
+	return entry;
+}
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(rollout_criteria_changed);
+Datum rollout_criteria_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("rollout_criteria_changed() was not called by the trigger manager")));
+	// Every backend drops its cached criteria when this commits.
+	CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
+	return PointerGetDatum(nullptr);
+}
+
+}  // extern "C"
