@@ -9,8 +9,8 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting tagging
-ISOLATION = tagging_concurrent
+REGRESS = version_type version_setting tagging claim
+ISOLATION = tagging_concurrent claim_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config
