@@ -2,9 +2,10 @@ EXTENSION = rollout_ext
 EXTVERSION = 0.1.0
 
 MODULE_big = rollout_ext
-CORE_OBJS = src/core/version.o
+CORE_OBJS = src/core/version.o src/core/routing.o
 GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
-	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim.o
+	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim.o \
+	src/rollout_config.o src/version_guard.o src/retag.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)

@@ -1,6 +1,7 @@
 -- Criteria and claims: version matching, eligibility, leases, fenced
 -- completion, driver tables and errors.
 CREATE EXTENSION IF NOT EXISTS rollout_ext;
+\set SHOW_CONTEXT never
 
 SELECT rollout_define_criteria('SCHEDULE.0001', batch_size => 3);
 SELECT rollout_define_criteria('SCHEDULE.0001.BASE', transaction_id => 'SCHEDULE.0001', base_version => true);
@@ -84,6 +85,7 @@ SELECT rollout_complete(task_q_key, claim_token) AS stale_complete FROM first_cl
 SELECT rollout_complete(task_q_key, claim_token) AS current_complete FROM second_claim;
 
 -- Redefining a criteria takes effect at once (the cached plan is replaced).
+SELECT rollout_define_criteria('SHORT');
 INSERT INTO rollout_task_q (transaction_id, data_key, rollout_version)
 VALUES ('SHORT', 'old', '9.4'), ('SHORT', 'new', '10.1');
 SELECT data_key FROM rollout_claim('SHORT');

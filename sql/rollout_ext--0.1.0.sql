@@ -146,7 +146,8 @@ CREATE FUNCTION rollout_enable_tagging(
 	if_unset text DEFAULT 'error',
 	inherit_from regclass DEFAULT NULL,
 	inherit_on name[] DEFAULT NULL,
-	parent_columns name[] DEFAULT NULL
+	parent_columns name[] DEFAULT NULL,
+	route_by name DEFAULT NULL
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	version_type CONSTANT regtype := '@extschema@.rollout_version'::regtype;
@@ -202,8 +203,11 @@ BEGIN
 		  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		 WHERE c.oid = inherit_from;
 	END IF;
+	IF route_by IS NOT NULL THEN
+		PERFORM @extschema@.rollout_check_columns(tbl, ARRAY[route_by]);
+	END IF;
 
-	trigger_args := ARRAY[column_name::text, if_unset, parent_name]
+	trigger_args := ARRAY[column_name::text, if_unset, parent_name, coalesce(route_by::text, '')]
 		|| coalesce(inherit_on::text[], '{}') || coalesce(parent_columns::text[], '{}');
 	EXECUTE format(
 		'CREATE OR REPLACE TRIGGER rollout_tag BEFORE INSERT ON %s FOR EACH ROW '
@@ -211,7 +215,7 @@ BEGIN
 		tbl, (SELECT string_agg(quote_literal(a), ', ') FROM unnest(trigger_args) a));
 END
 $$;
-COMMENT ON FUNCTION rollout_enable_tagging(regclass, name, text, regclass, name[], name[]) IS
+COMMENT ON FUNCTION rollout_enable_tagging(regclass, name, text, regclass, name[], name[], name) IS
 	'install (or update) the rollout_tag trigger that tags new rows of tbl';
 
 -- Raises undefined_column for the first of columns that tbl lacks.
@@ -245,6 +249,155 @@ END
 $$;
 COMMENT ON FUNCTION rollout_disable_tagging(regclass) IS
 	'remove the rollout_tag trigger from tbl; the column and its data stay';
+
+-- ---------------------------------------------------------------------------
+-- Configuration changes
+-- ---------------------------------------------------------------------------
+
+-- Backends cache the configuration tables (criteria, versions, ramp); a
+-- change to any of them tells every backend to drop its copy at commit.
+CREATE FUNCTION rollout_config_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+
+-- ---------------------------------------------------------------------------
+-- Version registry and audit
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE rollout_audit (
+	audit_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	happened_at timestamptz NOT NULL DEFAULT now(),
+	actor name NOT NULL DEFAULT session_user,
+	action text NOT NULL,
+	version rollout_version,
+	detail jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE rollout_audit IS
+	'who changed the rollout, and when: version states, ramps, retagging, guard bypasses';
+SELECT pg_catalog.pg_extension_config_dump('rollout_audit', '');
+
+CREATE TABLE rollout_versions (
+	version rollout_version PRIMARY KEY,
+	label text,
+	state text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'draining', 'retired')),
+	registered_at timestamptz NOT NULL DEFAULT now(),
+	state_changed_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE rollout_versions IS
+	'registered rollout versions and their lifecycle: active, draining, retired';
+SELECT pg_catalog.pg_extension_config_dump('rollout_versions', '');
+CREATE TRIGGER rollout_config_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rollout_versions
+	FOR EACH STATEMENT EXECUTE FUNCTION rollout_config_changed();
+
+CREATE FUNCTION rollout_register_version(version rollout_version, label text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	IF version IS NULL THEN
+		RAISE EXCEPTION 'version must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	INSERT INTO @extschema@.rollout_versions AS v (version, label)
+	VALUES (rollout_register_version.version, rollout_register_version.label)
+	ON CONFLICT ON CONSTRAINT rollout_versions_pkey
+	DO UPDATE SET label = coalesce(excluded.label, v.label);
+	INSERT INTO @extschema@.rollout_audit (action, version, detail)
+	VALUES ('register', version, jsonb_build_object('label', label));
+END
+$$;
+COMMENT ON FUNCTION rollout_register_version(rollout_version, text) IS
+	'register a version (state active), or relabel a registered one';
+
+CREATE FUNCTION rollout_set_version_state(version rollout_version, state text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	old_state text;
+BEGIN
+	IF version IS NULL OR state IS NULL THEN
+		RAISE EXCEPTION 'version and state must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF state NOT IN ('active', 'draining', 'retired') THEN
+		RAISE EXCEPTION 'invalid version state "%"', state
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'The states are active, draining and retired.';
+	END IF;
+	SELECT v.state INTO old_state FROM @extschema@.rollout_versions v
+	 WHERE v.version = rollout_set_version_state.version FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'rollout version % is not registered', version
+			USING ERRCODE = 'undefined_object',
+			      HINT = 'Register it with rollout_register_version().';
+	END IF;
+	IF old_state = state THEN
+		RETURN;
+	END IF;
+	UPDATE @extschema@.rollout_versions v
+	   SET state = rollout_set_version_state.state, state_changed_at = now()
+	 WHERE v.version = rollout_set_version_state.version;
+	INSERT INTO @extschema@.rollout_audit (action, version, detail)
+	VALUES ('set_state', version, jsonb_build_object('from', old_state, 'to', state));
+END
+$$;
+COMMENT ON FUNCTION rollout_set_version_state(rollout_version, text) IS
+	'move a registered version to active, draining or retired (audited)';
+
+-- ---------------------------------------------------------------------------
+-- Routing
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE rollout_ramp (
+	singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	base_version rollout_version NOT NULL,
+	target_version rollout_version NOT NULL,
+	percent numeric(5, 2) NOT NULL CHECK (percent BETWEEN 0 AND 100),
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE rollout_ramp IS
+	'the load balancer''s split: the share of new keys routed to target_version';
+SELECT pg_catalog.pg_extension_config_dump('rollout_ramp', '');
+CREATE TRIGGER rollout_config_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rollout_ramp
+	FOR EACH STATEMENT EXECUTE FUNCTION rollout_config_changed();
+
+CREATE FUNCTION rollout_set_ramp(base rollout_version, target rollout_version, percent numeric)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	previous @extschema@.rollout_ramp;
+BEGIN
+	IF base IS NULL OR target IS NULL OR percent IS NULL THEN
+		RAISE EXCEPTION 'base, target and percent must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF percent < 0 OR percent > 100 OR percent <> round(percent, 2) THEN
+		RAISE EXCEPTION 'percent must be between 0 and 100 with at most two decimals, not %', percent
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF base = target THEN
+		RAISE EXCEPTION 'base and target must be different versions'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO previous FROM @extschema@.rollout_ramp;
+	INSERT INTO @extschema@.rollout_ramp AS r (base_version, target_version, percent)
+	VALUES (base, target, percent)
+	ON CONFLICT ON CONSTRAINT rollout_ramp_pkey DO UPDATE SET
+		base_version = excluded.base_version, target_version = excluded.target_version,
+		percent = excluded.percent, updated_at = now();
+	INSERT INTO @extschema@.rollout_audit (action, version, detail)
+	VALUES ('set_ramp', target, jsonb_build_object(
+		'base', base::bigint, 'target', target::bigint, 'percent', percent,
+		'previous_percent', previous.percent));
+END
+$$;
+COMMENT ON FUNCTION rollout_set_ramp(rollout_version, rollout_version, numeric) IS
+	'route percent (0.01 precision) of new keys to target, the rest to base (audited)';
+
+CREATE FUNCTION rollout_route(routing_key text) RETURNS rollout_version
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION rollout_route(text) IS
+	'the version that owns a new key under the current ramp: target when its bucket is below percent * 100';
+
+CREATE FUNCTION rollout_route_bucket(routing_key text) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rollout_route_bucket(text) IS
+	'the key''s routing bucket, 0 to 9999: MurmurHash3 x86_32 (seed 0) of its UTF-8 bytes, modulo 10000';
 
 -- ---------------------------------------------------------------------------
 -- Task queue
@@ -308,13 +461,9 @@ COMMENT ON TABLE rollout_criteria IS
 	'agent criteria registered with rollout_define_criteria(); read by rollout_claim()';
 SELECT pg_catalog.pg_extension_config_dump('rollout_criteria', '');
 
--- Claims cache criteria per backend; any change to this table tells every
--- backend to drop its cache at commit.
-CREATE FUNCTION rollout_criteria_changed() RETURNS trigger
-	AS 'MODULE_PATHNAME' LANGUAGE C;
-CREATE TRIGGER rollout_criteria_changed
+CREATE TRIGGER rollout_config_changed
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rollout_criteria
-	FOR EACH STATEMENT EXECUTE FUNCTION rollout_criteria_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION rollout_config_changed();
 
 -- Raises datatype_mismatch unless tbl.col has the expected type.
 CREATE FUNCTION rollout_check_column_type(tbl regclass, col name, expected regtype)
@@ -534,3 +683,257 @@ END
 $$;
 COMMENT ON FUNCTION rollout_retry_rows(text, text, uuid, interval) IS
 	'hand a claimed row of a registered table back, due again after delay';
+
+-- ---------------------------------------------------------------------------
+-- Retagging: promotion, phase-out, rollback
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION rollout_retag_batch(tbl regclass, column_name name,
+                                    from_version rollout_version, to_version rollout_version,
+                                    batch_size integer, lease_token_column name DEFAULT NULL,
+                                    lease_due_column name DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rollout_retag_batch(regclass, name, rollout_version, rollout_version, integer, name, name) IS
+	'move one batch of unlocked, unleased rows between versions; rollout_retag loops over it';
+
+-- The version column of a tagged table: the one its rollout_tag trigger
+-- fills, else rollout_version.
+CREATE FUNCTION rollout_version_column(tbl regclass) RETURNS name
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce(
+		(SELECT convert_from(substring(t.tgargs FROM 1 FOR position('\x00'::bytea IN t.tgargs) - 1), 'UTF8')::name
+		   FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = 'rollout_tag'),
+		'rollout_version'::name)
+$$;
+
+-- Tables whose rows carry versions: those with a tagging trigger (not
+-- partitions, whose parent is listed) and the queue tables of criteria.
+CREATE VIEW rollout_tagged_tables AS
+SELECT t.tgrelid::regclass AS tbl, @extschema@.rollout_version_column(t.tgrelid) AS column_name
+  FROM pg_trigger t
+ WHERE t.tgname = 'rollout_tag' AND t.tgparentid = 0
+UNION
+SELECT c.queue_table, c.version_column FROM @extschema@.rollout_criteria c WHERE c.multi_version;
+COMMENT ON VIEW rollout_tagged_tables IS 'tables whose rows are tagged with rollout versions';
+
+CREATE PROCEDURE rollout_retag(tbl regclass, from_version rollout_version,
+                               to_version rollout_version, batch_size integer DEFAULT 1000,
+                               INOUT moved bigint DEFAULT 0, INOUT skipped bigint DEFAULT 0)
+LANGUAGE plpgsql AS $$
+DECLARE
+	version_column CONSTANT name := @extschema@.rollout_version_column(tbl);
+	token_column name;
+	due_column name;
+	batch_moved bigint;
+BEGIN
+	IF tbl IS NULL OR from_version IS NULL OR to_version IS NULL OR batch_size IS NULL THEN
+		RAISE EXCEPTION 'tbl, from_version, to_version and batch_size must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF batch_size <= 0 THEN
+		RAISE EXCEPTION 'batch_size must be positive, not %', batch_size
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT FROM @extschema@.rollout_versions v
+	            WHERE v.version = to_version AND v.state = 'retired') THEN
+		RAISE EXCEPTION 'rollout version % is retired', to_version
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'Cannot retag rows to a retired version.';
+	END IF;
+	-- Rows of a queue are leased while their claim token is set and the due
+	-- column lies ahead; retagging leaves them to their claimer.
+	SELECT c.token_column, c.due_column INTO token_column, due_column
+	  FROM @extschema@.rollout_criteria c WHERE c.queue_table = tbl LIMIT 1;
+	moved := 0;
+	LOOP
+		batch_moved := @extschema@.rollout_retag_batch(tbl, version_column, from_version,
+		                                               to_version, batch_size,
+		                                               token_column, due_column);
+		moved := moved + batch_moved;
+		COMMIT;
+		EXIT WHEN batch_moved < batch_size;
+	END LOOP;
+	EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', tbl, version_column)
+		INTO skipped USING from_version;
+	INSERT INTO @extschema@.rollout_audit (action, version, detail)
+	VALUES ('retag', to_version, jsonb_build_object(
+		'table', tbl::text, 'from', from_version::bigint, 'to', to_version::bigint,
+		'moved', moved, 'skipped', skipped));
+	COMMIT;
+END
+$$;
+COMMENT ON PROCEDURE rollout_retag(regclass, rollout_version, rollout_version, integer, bigint, bigint) IS
+	'move rows of tbl from one version to another in committed batches, skipping claimed rows (audited)';
+
+CREATE PROCEDURE rollout_phase_out(old_version rollout_version, new_version rollout_version,
+                                   batch_size integer DEFAULT 1000,
+                                   INOUT moved bigint DEFAULT 0, INOUT remaining bigint DEFAULT 0,
+                                   INOUT state text DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	table_moved bigint;
+	table_skipped bigint;
+BEGIN
+	IF old_version IS NULL OR new_version IS NULL THEN
+		RAISE EXCEPTION 'old_version and new_version must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF old_version = new_version THEN
+		RAISE EXCEPTION 'old_version and new_version must be different'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM @extschema@.rollout_register_version(old_version)
+	  WHERE NOT EXISTS (SELECT FROM @extschema@.rollout_versions v WHERE v.version = old_version);
+	PERFORM @extschema@.rollout_set_version_state(old_version, 'draining')
+	  WHERE (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version) = 'active';
+	COMMIT;
+
+	moved := 0;
+	remaining := 0;
+	FOR t IN SELECT tbl FROM @extschema@.rollout_tagged_tables ORDER BY tbl::text LOOP
+		table_moved := 0;
+		table_skipped := 0;
+		CALL @extschema@.rollout_retag(t.tbl, old_version, new_version, batch_size,
+		                               table_moved, table_skipped);
+		moved := moved + table_moved;
+		remaining := remaining + table_skipped;
+	END LOOP;
+
+	IF remaining = 0 THEN
+		PERFORM @extschema@.rollout_set_version_state(old_version, 'retired');
+	ELSE
+		RAISE NOTICE '% rows of version % are still claimed; run rollout_phase_out again after their leases end',
+			remaining, old_version;
+	END IF;
+	SELECT v.state INTO state FROM @extschema@.rollout_versions v WHERE v.version = old_version;
+	COMMIT;
+END
+$$;
+COMMENT ON PROCEDURE rollout_phase_out(rollout_version, rollout_version, integer, bigint, bigint, text) IS
+	'drain old_version into new_version across every tagged table; retires it once nothing is left';
+
+-- ---------------------------------------------------------------------------
+-- Backlog and drain status
+-- ---------------------------------------------------------------------------
+
+-- One pass per queue table, grouped by transaction and version, then matched
+-- to the criteria that read it.
+CREATE FUNCTION rollout_backlog_rows()
+RETURNS TABLE (criteria_id text, transaction_id text, queue_table regclass,
+               version rollout_version, ready bigint, claimed bigint, scheduled bigint,
+               held bigint, oldest_ready_age interval)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	q record;
+BEGIN
+	FOR q IN
+		SELECT c.queue_table, c.due_column, c.version_column, c.transaction_column,
+		       c.hold_column, c.token_column, bool_or(c.multi_version) AS versioned,
+		       array_agg(c.transaction_id) AS transactions
+		  FROM @extschema@.rollout_criteria c
+		 GROUP BY 1, 2, 3, 4, 5, 6
+	LOOP
+		RETURN QUERY EXECUTE format(
+			'WITH counts AS (
+			   SELECT %1$s AS txn, %2$s AS version,
+			          count(*) FILTER (WHERE NOT %3$s AND %4$I <= now()) AS ready,
+			          count(*) FILTER (WHERE NOT %3$s AND %4$I > now() AND %5$I IS NOT NULL) AS claimed,
+			          count(*) FILTER (WHERE NOT %3$s AND %4$I > now() AND %5$I IS NULL) AS scheduled,
+			          count(*) FILTER (WHERE %3$s) AS held,
+			          now() - min(%4$I) FILTER (WHERE NOT %3$s AND %4$I <= now()) AS oldest
+			     FROM %6$s
+			    WHERE %4$I IS NOT NULL %7$s
+			    GROUP BY 1, 2)
+			 SELECT c.criteria_id, c.transaction_id, c.queue_table, n.version,
+			        n.ready, n.claimed, n.scheduled, n.held, n.oldest
+			   FROM @extschema@.rollout_criteria c
+			   JOIN counts n ON n.txn IS NOT DISTINCT FROM %8$s
+			  WHERE c.queue_table = $1',
+			CASE WHEN q.transaction_column IS NULL THEN 'NULL::text' ELSE quote_ident(q.transaction_column) END,
+			CASE WHEN q.versioned THEN quote_ident(q.version_column) ELSE 'NULL::@extschema@.rollout_version' END,
+			CASE WHEN q.hold_column IS NULL THEN 'false' ELSE format('coalesce(%I, false)', q.hold_column) END,
+			q.due_column, q.token_column, q.queue_table,
+			CASE WHEN q.transaction_column IS NULL THEN ''
+			     ELSE format('AND %I = ANY ($2)', q.transaction_column) END,
+			CASE WHEN q.transaction_column IS NULL THEN 'NULL::text' ELSE 'c.transaction_id' END)
+		USING q.queue_table, q.transactions;
+	END LOOP;
+END
+$$;
+
+CREATE VIEW rollout_backlog AS
+SELECT * FROM @extschema@.rollout_backlog_rows()
+ ORDER BY criteria_id, version;
+COMMENT ON VIEW rollout_backlog IS
+	'per criteria and version: rows ready, claimed (leased), scheduled for later and held, and the age of the oldest ready row';
+
+CREATE FUNCTION rollout_drained(version rollout_version) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	q record;
+	found_row boolean;
+BEGIN
+	IF version IS NULL THEN
+		RETURN NULL;
+	END IF;
+	FOR q IN
+		SELECT c.queue_table, c.due_column, c.version_column, c.transaction_column,
+		       array_agg(c.transaction_id) AS transactions
+		  FROM @extschema@.rollout_criteria c
+		 WHERE c.multi_version
+		 GROUP BY 1, 2, 3, 4
+	LOOP
+		EXECUTE format('SELECT EXISTS (SELECT FROM %s WHERE %I = $1 AND %I IS NOT NULL %s)',
+		               q.queue_table, q.version_column, q.due_column,
+		               CASE WHEN q.transaction_column IS NULL THEN ''
+		                    ELSE format('AND %I = ANY ($2)', q.transaction_column) END)
+			INTO found_row USING version, q.transactions;
+		IF found_row THEN
+			RETURN false;
+		END IF;
+	END LOOP;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rollout_drained(rollout_version) IS
+	'true when no queue of any versioned criteria holds unfinished work of version';
+
+-- ---------------------------------------------------------------------------
+-- Guards against cross-version writes
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION rollout_guard_trigger() RETURNS trigger
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+COMMENT ON FUNCTION rollout_guard_trigger() IS
+	'BEFORE UPDATE OR DELETE row trigger refusing writes to rows of newer versions; install it with rollout_enable_guard()';
+
+CREATE FUNCTION rollout_enable_guard(tbl regclass, column_name name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	IF tbl IS NULL THEN
+		RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF (SELECT relkind FROM pg_class WHERE oid = tbl) NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = 'wrong_object_type';
+	END IF;
+	column_name := coalesce(column_name, @extschema@.rollout_version_column(tbl));
+	PERFORM @extschema@.rollout_check_column_type(tbl, column_name, '@extschema@.rollout_version');
+	EXECUTE format(
+		'CREATE OR REPLACE TRIGGER rollout_guard BEFORE UPDATE OR DELETE ON %s FOR EACH ROW '
+		'EXECUTE FUNCTION @extschema@.rollout_guard_trigger(%L)', tbl, column_name);
+END
+$$;
+COMMENT ON FUNCTION rollout_enable_guard(regclass, name) IS
+	'refuse UPDATE and DELETE of rows of a newer version than the session''s, and changes of the version column';
+
+CREATE FUNCTION rollout_disable_guard(tbl regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'rollout_guard') THEN
+		RAISE NOTICE 'no guard on "%", skipping', tbl;
+		RETURN;
+	END IF;
+	EXECUTE format('DROP TRIGGER rollout_guard ON %s', tbl);
+END
+$$;
+COMMENT ON FUNCTION rollout_disable_guard(regclass) IS 'remove the guard trigger from tbl';

@@ -1,6 +1,7 @@
 -- Tagging triggers: precedence, statement kinds, inheritance, partitions,
 -- cache invalidation and misuse.
 CREATE EXTENSION IF NOT EXISTS rollout_ext;
+\set SHOW_CONTEXT never
 
 CREATE TABLE order_header (
 	order_header_key text PRIMARY KEY,
@@ -128,26 +129,26 @@ SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attreli
 -- Misuse of the trigger function.
 SELECT rollout_tag_trigger();
 CREATE TABLE misuse (id int, rollout_version rollout_version);
-CREATE TRIGGER t AFTER INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '');
+CREATE TRIGGER t AFTER INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
 INSERT INTO misuse VALUES (1);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH STATEMENT EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '');
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH STATEMENT EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
 INSERT INTO misuse VALUES (1);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '');
+CREATE TRIGGER t BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
 INSERT INTO misuse VALUES (1, '10.1');
 UPDATE misuse SET id = 2;
 DROP TRIGGER t ON misuse;
 CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
 INSERT INTO misuse VALUES (3);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('id', 'error', '');
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('id', 'error', '', '');
 INSERT INTO misuse VALUES (4);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'maybe', '');
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'maybe', '', '');
 INSERT INTO misuse VALUES (5);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', 'no_such_parent', 'id', 'id');
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', 'no_such_parent', '', 'id', 'id');
 INSERT INTO misuse VALUES (6);
 DROP TRIGGER t ON misuse;
 SELECT id, rollout_version FROM misuse ORDER BY id;

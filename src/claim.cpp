@@ -4,6 +4,7 @@
 // it, and returns the rows in materialize mode.
 #include "claim_criteria.hpp"
 #include "postgres_headers.hpp"
+#include "rollout_config.hpp"
 #include "version_setting.hpp"
 
 namespace {
@@ -53,10 +54,14 @@ void check_row_type(const ClaimCriteria *criteria, const ClaimRequest &request)
 rollout::Version claimer_version(const ClaimCriteria *criteria, const ClaimRequest &request)
 {
 	rollout::Version version = 0;
-	if (request.has_version)
-		return request.version;
-	if (session_version(&version) || criteria->version_match == VersionMatch::any)
+	if (criteria->version_match == VersionMatch::any)
 		return version;
+	if (request.has_version || session_version(&version)) {
+		if (request.has_version)
+			version = request.version;
+		check_version_usable(criteria->extension_namespace, version, "claim rows");
+		return version;
+	}
 	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 	                errmsg("no rollout version to claim rows of criteria \"%s\" with",
 	                       criteria->criteria_id),

@@ -169,6 +169,7 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	TupleDesc desc = SPI_tuptable->tupdesc;
 
 	strlcpy(out->criteria_id, criteria_id, sizeof(out->criteria_id));
+	out->extension_namespace = get_func_namespace(fn_oid);
 	strlcpy(out->transaction_id, text_column(row, desc, kTransactionId),
 	        sizeof(out->transaction_id));
 	out->queue_relid = DatumGetObjectId(binary_column(row, desc, kQueueTable));
@@ -242,18 +243,3 @@ const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 	entry->valid = (invalidation_counter == counter_before);
 	return entry;
 }
-
-extern "C" {
-
-PG_FUNCTION_INFO_V1(rollout_criteria_changed);
-Datum rollout_criteria_changed(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("rollout_criteria_changed() was not called by the trigger manager")));
-	// Every backend drops its cached criteria when this commits.
-	CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
-	return PointerGetDatum(nullptr);
-}
-
-}  // extern "C"

@@ -16,6 +16,7 @@ enum class VersionMatch {
 struct ClaimCriteria {
 	char criteria_id[kMaxCriteriaIdLength + 1];  // hash key
 	bool valid;
+	Oid extension_namespace;
 	Oid queue_relid;
 	Oid row_type;
 	bool is_task_queue;  // the extension's own rollout_task_q

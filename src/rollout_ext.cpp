@@ -1,5 +1,7 @@
 // Module entry point.
 #include "postgres_headers.hpp"
+#include "rollout_config.hpp"
+#include "version_guard.hpp"
 #include "version_setting.hpp"
 
 extern "C" {
@@ -9,6 +11,8 @@ PG_MODULE_MAGIC;
 void _PG_init(void)
 {
 	define_version_setting();
+	define_config_settings();
+	define_guard_settings();
 }
 
 }  // extern "C"

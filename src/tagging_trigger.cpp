@@ -1,20 +1,23 @@
 // rollout_tag_trigger: the BEFORE INSERT row trigger installed by
 // rollout_enable_tagging(). Precedence for each new row: an explicit version,
-// then the parent row's version (inheritance), then rollout.version, then the
-// trigger's if_unset policy.
+// then the parent row's version (inheritance), then the ramp's choice for the
+// routing column, then rollout.version, then the trigger's if_unset policy.
+// Whatever version results must not be retired.
 //
 // Everything derived from the trigger's arguments and the table's catalog
 // entries is cached per trigger and dropped on relcache invalidation, so the
 // per-row path touches no catalog. Only inheritance runs a (prepared) query.
 #include "postgres_headers.hpp"
+#include "rollout_config.hpp"
 #include "version_setting.hpp"
 
 namespace {
 
 // tgargs layout, written by rollout_enable_tagging():
 //   [0] version column, [1] if_unset, [2] qualified parent table or '',
-//   then N child key columns followed by the N matching parent key columns.
-constexpr int kFixedArgs = 3;
+//   [3] routing column or '', then N child key columns followed by the N
+//   matching parent key columns.
+constexpr int kFixedArgs = 4;
 
 enum class IfUnset { error, leave_null };
 
@@ -24,7 +27,10 @@ struct TaggingConfig {
 	Oid relid;
 	AttrNumber version_attnum;
 	Oid version_type;
+	Oid extension_namespace;
 	IfUnset if_unset;
+	AttrNumber route_attnum;  // 0 without routing
+	FmgrInfo route_output;    // output function of the routing column
 	Oid parent_relid;  // InvalidOid without inheritance
 	int nkeys;
 	AttrNumber key_attnums[INDEX_MAX_KEYS];
@@ -163,9 +169,10 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 
 	if (key_args < 0 || key_args % 2 != 0 || key_args / 2 > INDEX_MAX_KEYS)
 		report_malformed_trigger(td, "It needs a column name, an if_unset policy, a parent "
-		                             "table and pairs of key columns.");
+		                             "table, a routing column and pairs of key columns.");
 
 	config->relid = RelationGetRelid(td->tg_relation);
+	config->extension_namespace = get_func_namespace(trigger->tgfoid);
 	config->version_type = version_type_oid(trigger);
 	config->version_attnum = resolve_column(td, args[0], config->version_type);
 
@@ -178,6 +185,17 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 		                errmsg("invalid if_unset value \"%s\" for trigger \"%s\"", args[1],
 		                       trigger->tgname),
 		                errhint("Use 'error' or 'null'.")));
+
+	config->route_attnum = 0;
+	if (args[3][0] != '\0') {
+		config->route_attnum = resolve_column(td, args[3], InvalidOid);
+		Oid output;
+		bool is_varlena;
+		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(td->tg_relation),
+		                                config->route_attnum - 1)->atttypid,
+		                  &output, &is_varlena);
+		fmgr_info_cxt(output, &config->route_output, TopMemoryContext);
+	}
 
 	if (config->parent_lookup != nullptr) {
 		SPI_freeplan(config->parent_lookup);
@@ -256,6 +274,20 @@ bool parent_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupd
 	return found;
 }
 
+// The ramp's version for the row's routing key, if it has one.
+bool routed_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupdesc,
+                    rollout::Version *out)
+{
+	bool isnull;
+	const Datum key = heap_getattr(tuple, config->route_attnum, tupdesc, &isnull);
+	if (isnull)
+		return false;
+	char *text = OutputFunctionCall(const_cast<FmgrInfo *>(&config->route_output), key);
+	*out = route_key(config->extension_namespace, text, strlen(text));
+	pfree(text);
+	return true;
+}
+
 void check_trigger_event(FunctionCallInfo fcinfo)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -286,12 +318,16 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 	TupleDesc tupdesc = RelationGetDescr(td->tg_relation);
 
 	bool isnull;
-	(void) heap_getattr(tuple, config->version_attnum, tupdesc, &isnull);
-	if (!isnull)
+	const Datum explicit_version = heap_getattr(tuple, config->version_attnum, tupdesc, &isnull);
+	if (!isnull) {
+		check_version_usable(config->extension_namespace, DatumGetInt64(explicit_version),
+		                     "tag rows");
 		return PointerGetDatum(tuple);
+	}
 
 	rollout::Version version;
 	if (!(config->parent_lookup != nullptr && parent_version(config, tuple, tupdesc, &version)) &&
+	    !(config->route_attnum > 0 && routed_version(config, tuple, tupdesc, &version)) &&
 	    !session_version(&version)) {
 		if (config->if_unset == IfUnset::leave_null)
 			return PointerGetDatum(tuple);
@@ -304,6 +340,8 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 		                 "one transaction, or give column \"%s\" a value.",
 		                 NameStr(TupleDescAttr(tupdesc, config->version_attnum - 1)->attname))));
 	}
+
+	check_version_usable(config->extension_namespace, version, "tag rows");
 
 	int column = config->version_attnum;
 	Datum value = Int64GetDatum(version);

@@ -1,5 +1,6 @@
-// Unit tests of the version parser, formatter and comparator, without
+// Unit tests of the pure C++ core (versions and routing), without
 // PostgreSQL. Prints "unit: N passed, N failed".
+#include "routing.hpp"
 #include "version.hpp"
 
 #include <cstdio>
@@ -159,6 +160,32 @@ int main()
 		check(n > 0 && detail[n - 1] == '.' && detail[0] >= 'A' && detail[0] <= 'Z',
 		      std::string("detail for ") + status_name(s) + " is a sentence");
 	}
+
+	// MurmurHash3 x86_32 reference vectors.
+	check(rollout::murmur3_32("", 0, 0) == 0, "murmur3(\"\", 0) = 0");
+	check(rollout::murmur3_32("", 0, 1) == 0x514E28B7u, "murmur3(\"\", 1)");
+	check(rollout::murmur3_32("hello", 5, 0) == 0x248BFA47u, "murmur3(hello)");
+	check(rollout::murmur3_32("The quick brown fox jumps over the lazy dog", 43, 0) == 0x2E4FF723u,
+	      "murmur3(quick brown fox)");
+	check(rollout::murmur3_32("\xff\xff\xff\xff", 4, 0) == 0x76293B50u, "murmur3(ffffffff)");
+
+	// Buckets are uniform enough for a 10% ramp to send 10% +- 0.5% of keys,
+	// and raising the ramp only adds keys.
+	int at10 = 0;
+	bool monotone = true;
+	for (int i = 0; i < 100000; ++i) {
+		const std::string key = "ORDER-" + std::to_string(i);
+		const std::uint32_t bucket = rollout::routing_bucket(key.data(), key.size());
+		monotone &= bucket < rollout::kRoutingBuckets;
+		const bool t10 = rollout::routes_to_target(bucket, 1000);
+		const bool t50 = rollout::routes_to_target(bucket, 5000);
+		monotone &= !t10 || t50;
+		monotone &= !rollout::routes_to_target(bucket, 0);
+		monotone &= rollout::routes_to_target(bucket, 10000);
+		at10 += t10;
+	}
+	check(at10 >= 9500 && at10 <= 10500, "10% ramp routes " + std::to_string(at10) + " of 100000");
+	check(monotone, "ramps are monotone and 0%/100% are absolute");
 
 	std::printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;

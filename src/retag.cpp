@@ -1,0 +1,65 @@
+// rollout_retag_batch: moves one batch of rows from one version to another,
+// skipping rows that are locked (being claimed) or leased (claimed and not
+// yet expired). rollout_retag and rollout_phase_out call it in a loop,
+// committing between batches.
+#include "postgres_headers.hpp"
+#include "version_guard.hpp"
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(rollout_retag_batch);
+Datum rollout_retag_batch(PG_FUNCTION_ARGS)
+{
+	for (int i = 0; i < 5; ++i)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			                errmsg("table, column, versions and batch size must not be null")));
+	const Oid relid = PG_GETARG_OID(0);
+	const char *column = quote_identifier(NameStr(*PG_GETARG_NAME(1)));
+	const int32 batch_size = PG_GETARG_INT32(4);
+	if (batch_size <= 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("batch_size must be positive, not %d", batch_size)));
+	const char *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                               get_rel_name(relid));
+
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+	                 "WITH c AS MATERIALIZED (SELECT tableoid, ctid FROM %s WHERE %s = $1",
+	                 table, column);
+	// A leased row stays with its claimer until the lease ends.
+	if (!PG_ARGISNULL(5) && !PG_ARGISNULL(6))
+		appendStringInfo(&sql, " AND NOT (%s IS NOT NULL AND %s > now())",
+		                 quote_identifier(NameStr(*PG_GETARG_NAME(5))),
+		                 quote_identifier(NameStr(*PG_GETARG_NAME(6))));
+	appendStringInfo(&sql,
+	                 " LIMIT $3 FOR UPDATE SKIP LOCKED) UPDATE %s t SET %s = $2 FROM c "
+	                 "WHERE t.tableoid = c.tableoid AND t.ctid = c.ctid",
+	                 table, column);
+
+	const Oid version_type = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	Oid argtypes[3] = {version_type, version_type, INT8OID};
+	Datum args[3] = {PG_GETARG_DATUM(2), PG_GETARG_DATUM(3), Int64GetDatum(batch_size)};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_retag_batch: SPI_connect failed");
+	int rc = 0;
+	retag_in_progress = true;
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql.data, 3, argtypes, args, nullptr, false, 0);
+	}
+	PG_FINALLY();
+	{
+		retag_in_progress = false;
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "rollout_retag_batch: update failed: %s", SPI_result_code_string(rc));
+	const uint64 moved = SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64(static_cast<int64>(moved));
+}
+
+}  // extern "C"

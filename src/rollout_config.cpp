@@ -1,0 +1,206 @@
+#include "rollout_config.hpp"
+
+#include "core/routing.hpp"
+
+#include <cstdlib>
+
+bool allow_unregistered_versions = true;
+
+namespace {
+
+struct RegisteredVersion {
+	rollout::Version version;
+	VersionState state;
+};
+
+struct ConfigSnapshot {
+	bool loaded;
+	Oid versions_relid;
+	Oid ramp_relid;
+	int nversions;
+	RegisteredVersion *versions;  // sorted by version, in TopMemoryContext
+	bool has_ramp;
+	Ramp ramp;
+};
+
+ConfigSnapshot config = {};
+bool callback_registered = false;
+
+void invalidate_config(Datum, Oid relid)
+{
+	if (relid == InvalidOid || relid == config.versions_relid || relid == config.ramp_relid)
+		config.loaded = false;
+}
+
+VersionState parse_state(const char *state)
+{
+	if (strcmp(state, "active") == 0)
+		return VersionState::active;
+	if (strcmp(state, "draining") == 0)
+		return VersionState::draining;
+	return VersionState::retired;
+}
+
+void run_query(const char *sql)
+{
+	const int rc = SPI_execute(sql, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "rollout_ext: configuration query failed: %s", SPI_result_code_string(rc));
+}
+
+void load_config(Oid extension_namespace)
+{
+	if (!callback_registered) {
+		CacheRegisterRelcacheCallback(invalidate_config, (Datum) 0);
+		callback_registered = true;
+	}
+	const char *schema = quote_identifier(get_namespace_name(extension_namespace));
+	config.versions_relid = get_relname_relid("rollout_versions", extension_namespace);
+	config.ramp_relid = get_relname_relid("rollout_ramp", extension_namespace);
+	if (config.versions != nullptr) {
+		pfree(config.versions);
+		config.versions = nullptr;
+	}
+	config.nversions = 0;
+	config.has_ramp = false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_ext: SPI_connect failed");
+
+	run_query(psprintf("SELECT version, state FROM %s.rollout_versions ORDER BY version", schema));
+	config.versions = static_cast<RegisteredVersion *>(MemoryContextAlloc(
+		TopMemoryContext, sizeof(RegisteredVersion) * (SPI_processed > 0 ? SPI_processed : 1)));
+	for (uint64 i = 0; i < SPI_processed; ++i) {
+		bool isnull;
+		HeapTuple row = SPI_tuptable->vals[i];
+		config.versions[i].version =
+			DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
+		config.versions[i].state = parse_state(SPI_getvalue(row, SPI_tuptable->tupdesc, 2));
+	}
+	config.nversions = static_cast<int>(SPI_processed);
+
+	run_query(psprintf("SELECT base_version, target_version, (percent * 100)::integer "
+	                   "FROM %s.rollout_ramp",
+	                   schema));
+	if (SPI_processed == 1) {
+		bool isnull;
+		HeapTuple row = SPI_tuptable->vals[0];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		config.ramp.base = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+		config.ramp.target = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+		config.ramp.basis_points = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+		config.has_ramp = true;
+	}
+	SPI_finish();
+	config.loaded = true;
+}
+
+const ConfigSnapshot &snapshot(Oid extension_namespace)
+{
+	if (!config.loaded)
+		load_config(extension_namespace);
+	return config;
+}
+
+}  // namespace
+
+VersionState registered_version_state(Oid extension_namespace, rollout::Version version)
+{
+	const ConfigSnapshot &current = snapshot(extension_namespace);
+	int low = 0;
+	int high = current.nversions - 1;
+	while (low <= high) {
+		const int mid = low + (high - low) / 2;
+		const int cmp = rollout::compare_versions(current.versions[mid].version, version);
+		if (cmp == 0)
+			return current.versions[mid].state;
+		if (cmp < 0)
+			low = mid + 1;
+		else
+			high = mid - 1;
+	}
+	return VersionState::unregistered;
+}
+
+void check_version_usable(Oid extension_namespace, rollout::Version version, const char *usage)
+{
+	const VersionState state = registered_version_state(extension_namespace, version);
+	if (state == VersionState::retired) {
+		char formatted[rollout::kDottedBufferSize];
+		rollout::format_dotted(version, formatted);
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("rollout version %lld (%s) is retired", static_cast<long long>(version),
+		                       formatted),
+		                errdetail("Cannot %s with a retired version.", usage),
+		                errhint("Use an active version, or reactivate this one with "
+		                        "rollout_set_version_state().")));
+	}
+	if (state == VersionState::unregistered && !allow_unregistered_versions)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("rollout version %lld is not registered",
+		                       static_cast<long long>(version)),
+		                errdetail("Cannot %s with an unregistered version while "
+		                          "rollout.allow_unregistered is off.",
+		                          usage),
+		                errhint("Register it with rollout_register_version().")));
+}
+
+bool current_ramp(Oid extension_namespace, Ramp *out)
+{
+	const ConfigSnapshot &current = snapshot(extension_namespace);
+	if (current.has_ramp)
+		*out = current.ramp;
+	return current.has_ramp;
+}
+
+rollout::Version route_key(Oid extension_namespace, const char *key, size_t len)
+{
+	Ramp ramp;
+	if (!current_ramp(extension_namespace, &ramp))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("no rollout ramp is set"),
+		                errhint("Set one with rollout_set_ramp(base, target, percent).")));
+	const uint32 bucket = rollout::routing_bucket(key, len);
+	return rollout::routes_to_target(bucket, ramp.basis_points) ? ramp.target : ramp.base;
+}
+
+void define_config_settings()
+{
+	DefineCustomBoolVariable(
+		"rollout.allow_unregistered",
+		"Whether rows may be tagged with, and claimed as, versions missing from rollout_versions.",
+		"Retired versions are refused either way.", &allow_unregistered_versions, true,
+		PGC_SUSET, 0, nullptr, nullptr, nullptr);
+}
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(rollout_config_changed);
+Datum rollout_config_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("rollout_config_changed() was not called by the trigger manager")));
+	// Every backend drops its cached configuration when this commits (and this
+	// backend at its next command).
+	CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
+	return PointerGetDatum(nullptr);
+}
+
+PG_FUNCTION_INFO_V1(rollout_route);
+Datum rollout_route(PG_FUNCTION_ARGS)
+{
+	text *key = PG_GETARG_TEXT_PP(0);
+	return Int64GetDatum(route_key(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(key),
+	                               VARSIZE_ANY_EXHDR(key)));
+}
+
+PG_FUNCTION_INFO_V1(rollout_route_bucket);
+Datum rollout_route_bucket(PG_FUNCTION_ARGS)
+{
+	text *key = PG_GETARG_TEXT_PP(0);
+	PG_RETURN_INT32(static_cast<int32>(
+		rollout::routing_bucket(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key))));
+}
+
+}  // extern "C"
