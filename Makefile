@@ -10,8 +10,8 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting tagging claim
-ISOLATION = tagging_concurrent claim_concurrent
+REGRESS = version_type version_setting tagging claim rollout_control
+ISOLATION = tagging_concurrent claim_concurrent retag_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config
