@@ -10,7 +10,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting tagging claim rollout_control
+REGRESS = version_type version_setting tagging claim rollout_control reference_agents
 ISOLATION = tagging_concurrent claim_concurrent retag_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 

@@ -132,6 +132,15 @@ COMMENT ON FUNCTION rollout_current_version() IS
 	'the version in rollout.version, or NULL when it is empty';
 
 -- ---------------------------------------------------------------------------
+-- Configuration changes
+-- ---------------------------------------------------------------------------
+
+-- Backends cache the configuration tables (criteria, versions, ramp); a
+-- change to any of them tells every backend to drop its copy at commit.
+CREATE FUNCTION rollout_config_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME' LANGUAGE C;
+
+-- ---------------------------------------------------------------------------
 -- Tagging
 -- ---------------------------------------------------------------------------
 
@@ -139,6 +148,28 @@ CREATE FUNCTION rollout_tag_trigger() RETURNS trigger
 	AS 'MODULE_PATHNAME' LANGUAGE C;
 COMMENT ON FUNCTION rollout_tag_trigger() IS
 	'BEFORE INSERT row trigger that tags new rows; install it with rollout_enable_tagging()';
+
+-- How each table is tagged. The trigger reads its configuration here rather
+-- than from trigger arguments, because pg_dump keeps this table's rows but not
+-- triggers on the extension's own rollout_task_q. A table with the trigger
+-- and no row here uses the defaults: column rollout_version, if_unset error.
+CREATE TABLE rollout_tagging (
+	tbl regclass PRIMARY KEY,
+	column_name name NOT NULL,
+	if_unset text NOT NULL CHECK (if_unset IN ('error', 'null')),
+	inherit_from regclass,
+	inherit_on name[],
+	parent_columns name[],
+	route_by name,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	CHECK ((inherit_from IS NULL) = (inherit_on IS NULL)),
+	CHECK (cardinality(inherit_on) = cardinality(parent_columns))
+);
+COMMENT ON TABLE rollout_tagging IS 'tagging configuration written by rollout_enable_tagging()';
+SELECT pg_catalog.pg_extension_config_dump('rollout_tagging', '');
+CREATE TRIGGER rollout_config_changed
+	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rollout_tagging
+	FOR EACH STATEMENT EXECUTE FUNCTION rollout_config_changed();
 
 CREATE FUNCTION rollout_enable_tagging(
 	tbl regclass,
@@ -152,8 +183,6 @@ CREATE FUNCTION rollout_enable_tagging(
 DECLARE
 	version_type CONSTANT regtype := '@extschema@.rollout_version'::regtype;
 	existing_type regtype;
-	parent_name text := '';
-	trigger_args text[];
 BEGIN
 	IF tbl IS NULL OR column_name IS NULL OR if_unset IS NULL THEN
 		RAISE EXCEPTION 'tbl, column_name and if_unset must not be null'
@@ -199,24 +228,28 @@ BEGIN
 				column_name, inherit_from
 				USING ERRCODE = 'datatype_mismatch';
 		END IF;
-		SELECT format('%I.%I', n.nspname, c.relname) INTO parent_name
-		  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		 WHERE c.oid = inherit_from;
+	ELSE
+		parent_columns := NULL;
 	END IF;
 	IF route_by IS NOT NULL THEN
 		PERFORM @extschema@.rollout_check_columns(tbl, ARRAY[route_by]);
 	END IF;
 
-	trigger_args := ARRAY[column_name::text, if_unset, parent_name, coalesce(route_by::text, '')]
-		|| coalesce(inherit_on::text[], '{}') || coalesce(parent_columns::text[], '{}');
+	INSERT INTO @extschema@.rollout_tagging AS t
+		(tbl, column_name, if_unset, inherit_from, inherit_on, parent_columns, route_by)
+	VALUES (tbl, column_name, if_unset, inherit_from, inherit_on, parent_columns, route_by)
+	ON CONFLICT ON CONSTRAINT rollout_tagging_pkey DO UPDATE SET
+		column_name = excluded.column_name, if_unset = excluded.if_unset,
+		inherit_from = excluded.inherit_from, inherit_on = excluded.inherit_on,
+		parent_columns = excluded.parent_columns, route_by = excluded.route_by,
+		updated_at = now();
 	EXECUTE format(
 		'CREATE OR REPLACE TRIGGER rollout_tag BEFORE INSERT ON %s FOR EACH ROW '
-		'EXECUTE FUNCTION @extschema@.rollout_tag_trigger(%s)',
-		tbl, (SELECT string_agg(quote_literal(a), ', ') FROM unnest(trigger_args) a));
+		'EXECUTE FUNCTION @extschema@.rollout_tag_trigger()', tbl);
 END
 $$;
 COMMENT ON FUNCTION rollout_enable_tagging(regclass, name, text, regclass, name[], name[], name) IS
-	'install (or update) the rollout_tag trigger that tags new rows of tbl';
+	'install (or reconfigure) the rollout_tag trigger that tags new rows of tbl';
 
 -- Raises undefined_column for the first of columns that tbl lacks.
 CREATE FUNCTION rollout_check_columns(tbl regclass, columns name[]) RETURNS void
@@ -240,6 +273,7 @@ BEGIN
 	IF tbl IS NULL THEN
 		RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	DELETE FROM @extschema@.rollout_tagging t WHERE t.tbl = rollout_disable_tagging.tbl;
 	IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'rollout_tag') THEN
 		RAISE NOTICE 'tagging is not enabled on "%", skipping', tbl;
 		RETURN;
@@ -250,14 +284,23 @@ $$;
 COMMENT ON FUNCTION rollout_disable_tagging(regclass) IS
 	'remove the rollout_tag trigger from tbl; the column and its data stay';
 
--- ---------------------------------------------------------------------------
--- Configuration changes
--- ---------------------------------------------------------------------------
-
--- Backends cache the configuration tables (criteria, versions, ramp); a
--- change to any of them tells every backend to drop its copy at commit.
-CREATE FUNCTION rollout_config_changed() RETURNS trigger
-	AS 'MODULE_PATHNAME' LANGUAGE C;
+-- Forget the configuration of dropped tables. SECURITY DEFINER because the
+-- role dropping a table need not be allowed to write the configuration;
+-- search_path is pinned so no object of the caller's can stand in.
+CREATE FUNCTION rollout_forget_dropped_tables() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	DELETE FROM @extschema@.rollout_tagging t
+	 USING pg_catalog.pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
+	   AND d.objid = t.tbl::pg_catalog.oid;
+	DELETE FROM @extschema@.rollout_criteria c
+	 USING pg_catalog.pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0
+	   AND d.objid = c.queue_table::pg_catalog.oid;
+END
+$$;
+REVOKE ALL ON FUNCTION rollout_forget_dropped_tables() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Version registry and audit
@@ -432,7 +475,9 @@ CREATE INDEX rollout_task_q_version_due ON rollout_task_q
 CREATE INDEX rollout_task_q_due ON rollout_task_q
 	(transaction_id, available_date, task_q_key) WHERE NOT hold_flag;
 
-SELECT rollout_enable_tagging('rollout_task_q');
+-- Tagged with the defaults; rollout_enable_tagging() can reconfigure it.
+CREATE TRIGGER rollout_tag BEFORE INSERT ON rollout_task_q
+	FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
 SELECT pg_catalog.pg_extension_config_dump('rollout_task_q', '');
 SELECT pg_catalog.pg_extension_config_dump('rollout_task_q_task_q_key_seq', '');
 
@@ -557,6 +602,18 @@ BEGIN
 			EXECUTE format('ALTER TABLE %s ADD COLUMN %I uuid', queue_table, token_column);
 		END IF;
 		PERFORM @extschema@.rollout_check_column_type(queue_table, token_column, 'uuid');
+		-- A token column fences one claim at a time: criteria leasing through
+		-- different due columns would overwrite each other's tokens.
+		IF EXISTS (SELECT FROM @extschema@.rollout_criteria o
+		            WHERE o.queue_table = rollout_define_criteria.queue_table
+		              AND o.token_column = rollout_define_criteria.token_column
+		              AND o.due_column <> rollout_define_criteria.due_column
+		              AND o.criteria_id <> rollout_define_criteria.criteria_id) THEN
+			RAISE EXCEPTION 'token column "%" of "%" is used by a criteria with another due column',
+				token_column, queue_table
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Give this criteria its own token_column.';
+		END IF;
 	END IF;
 	IF multi_version THEN
 		PERFORM @extschema@.rollout_check_column_type(queue_table, version_column,
@@ -690,19 +747,18 @@ COMMENT ON FUNCTION rollout_retry_rows(text, text, uuid, interval) IS
 
 CREATE FUNCTION rollout_retag_batch(tbl regclass, column_name name,
                                     from_version rollout_version, to_version rollout_version,
-                                    batch_size integer, lease_token_column name DEFAULT NULL,
-                                    lease_due_column name DEFAULT NULL)
+                                    batch_size integer, lease_token_columns name[] DEFAULT NULL,
+                                    lease_due_columns name[] DEFAULT NULL)
 RETURNS bigint AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION rollout_retag_batch(regclass, name, rollout_version, rollout_version, integer, name, name) IS
+COMMENT ON FUNCTION rollout_retag_batch(regclass, name, rollout_version, rollout_version, integer, name[], name[]) IS
 	'move one batch of unlocked, unleased rows between versions; rollout_retag loops over it';
 
--- The version column of a tagged table: the one its rollout_tag trigger
--- fills, else rollout_version.
+-- The version column of a tagged table: the one configured in
+-- rollout_tagging, else rollout_version.
 CREATE FUNCTION rollout_version_column(tbl regclass) RETURNS name
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(
-		(SELECT convert_from(substring(t.tgargs FROM 1 FOR position('\x00'::bytea IN t.tgargs) - 1), 'UTF8')::name
-		   FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = 'rollout_tag'),
+		(SELECT t.column_name FROM @extschema@.rollout_tagging t WHERE t.tbl = rollout_version_column.tbl),
 		'rollout_version'::name)
 $$;
 
@@ -722,8 +778,8 @@ CREATE PROCEDURE rollout_retag(tbl regclass, from_version rollout_version,
 LANGUAGE plpgsql AS $$
 DECLARE
 	version_column CONSTANT name := @extschema@.rollout_version_column(tbl);
-	token_column name;
-	due_column name;
+	token_columns name[];
+	due_columns name[];
 	batch_moved bigint;
 BEGIN
 	IF tbl IS NULL OR from_version IS NULL OR to_version IS NULL OR batch_size IS NULL THEN
@@ -740,15 +796,18 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      DETAIL = 'Cannot retag rows to a retired version.';
 	END IF;
-	-- Rows of a queue are leased while their claim token is set and the due
-	-- column lies ahead; retagging leaves them to their claimer.
-	SELECT c.token_column, c.due_column INTO token_column, due_column
-	  FROM @extschema@.rollout_criteria c WHERE c.queue_table = tbl LIMIT 1;
+	-- Rows of a queue are leased while a criteria's claim token is set and its
+	-- due column lies ahead; retagging leaves them to their claimer.
+	SELECT array_agg(c.token_column ORDER BY c.token_column, c.due_column),
+	       array_agg(c.due_column ORDER BY c.token_column, c.due_column)
+	  INTO token_columns, due_columns
+	  FROM (SELECT DISTINCT c.token_column, c.due_column
+	          FROM @extschema@.rollout_criteria c WHERE c.queue_table = tbl) c;
 	moved := 0;
 	LOOP
 		batch_moved := @extschema@.rollout_retag_batch(tbl, version_column, from_version,
 		                                               to_version, batch_size,
-		                                               token_column, due_column);
+		                                               token_columns, due_columns);
 		moved := moved + batch_moved;
 		COMMIT;
 		EXIT WHEN batch_moved < batch_size;
@@ -830,7 +889,7 @@ BEGIN
 	FOR q IN
 		SELECT c.queue_table, c.due_column, c.version_column, c.transaction_column,
 		       c.hold_column, c.token_column, bool_or(c.multi_version) AS versioned,
-		       array_agg(c.transaction_id) AS transactions
+		       array_agg(c.transaction_id) AS transactions, array_agg(c.criteria_id) AS criteria
 		  FROM @extschema@.rollout_criteria c
 		 GROUP BY 1, 2, 3, 4, 5, 6
 	LOOP
@@ -849,7 +908,7 @@ BEGIN
 			        n.ready, n.claimed, n.scheduled, n.held, n.oldest
 			   FROM @extschema@.rollout_criteria c
 			   JOIN counts n ON n.txn IS NOT DISTINCT FROM %8$s
-			  WHERE c.queue_table = $1',
+			  WHERE c.criteria_id = ANY ($3)',
 			CASE WHEN q.transaction_column IS NULL THEN 'NULL::text' ELSE quote_ident(q.transaction_column) END,
 			CASE WHEN q.versioned THEN quote_ident(q.version_column) ELSE 'NULL::@extschema@.rollout_version' END,
 			CASE WHEN q.hold_column IS NULL THEN 'false' ELSE format('coalesce(%I, false)', q.hold_column) END,
@@ -857,7 +916,7 @@ BEGIN
 			CASE WHEN q.transaction_column IS NULL THEN ''
 			     ELSE format('AND %I = ANY ($2)', q.transaction_column) END,
 			CASE WHEN q.transaction_column IS NULL THEN 'NULL::text' ELSE 'c.transaction_id' END)
-		USING q.queue_table, q.transactions;
+		USING q.queue_table, q.transactions, q.criteria;
 	END LOOP;
 END
 $$;
@@ -937,3 +996,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION rollout_disable_guard(regclass) IS 'remove the guard trigger from tbl';
+
+-- Created last: it cleans up tables that every part above configures.
+CREATE EVENT TRIGGER rollout_forget_dropped_tables ON sql_drop
+	EXECUTE FUNCTION rollout_forget_dropped_tables();

@@ -9,7 +9,7 @@ CREATE TABLE order_header (
 );
 SELECT rollout_enable_tagging('order_header');
 SELECT rollout_enable_tagging('order_header');  -- idempotent
-SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'order_header'::regclass;
+SELECT tgname, tgenabled, tgnargs FROM pg_trigger WHERE tgrelid = 'order_header'::regclass;
 \d order_header
 
 -- The session's version tags new rows.
@@ -129,28 +129,46 @@ SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attreli
 -- Misuse of the trigger function.
 SELECT rollout_tag_trigger();
 CREATE TABLE misuse (id int, rollout_version rollout_version);
-CREATE TRIGGER t AFTER INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
+CREATE TRIGGER t AFTER INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
 INSERT INTO misuse VALUES (1);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH STATEMENT EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH STATEMENT EXECUTE FUNCTION rollout_tag_trigger();
 INSERT INTO misuse VALUES (1);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
+CREATE TRIGGER t BEFORE UPDATE ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
 INSERT INTO misuse VALUES (1, '10.1');
 UPDATE misuse SET id = 2;
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('id', 'error');
 INSERT INTO misuse VALUES (3);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('id', 'error', '', '');
+-- Without a rollout_tagging row the trigger uses the defaults...
+CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
 INSERT INTO misuse VALUES (4);
 DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'maybe', '', '');
-INSERT INTO misuse VALUES (5);
-DROP TRIGGER t ON misuse;
-CREATE TRIGGER t BEFORE INSERT ON misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', 'no_such_parent', '', 'id', 'id');
-INSERT INTO misuse VALUES (6);
-DROP TRIGGER t ON misuse;
+-- ... which need a rollout_version column of type rollout_version.
+CREATE TABLE misuse_no_column (id int);
+CREATE TRIGGER t BEFORE INSERT ON misuse_no_column FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
+INSERT INTO misuse_no_column VALUES (5);
+CREATE TABLE misuse_bigint (id int, rollout_version bigint);
+CREATE TRIGGER t BEFORE INSERT ON misuse_bigint FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger();
+INSERT INTO misuse_bigint VALUES (6);
 SELECT id, rollout_version FROM misuse ORDER BY id;
+SELECT count(*) FROM misuse_no_column, misuse_bigint;
+DROP TABLE misuse_no_column, misuse_bigint;
+
+-- Children of an untagged (legacy) parent stay untagged.
+SET rollout.version = '10.1';
+INSERT INTO order_header VALUES ('LEGACY', '0001', NULL);
+SELECT rollout_enable_tagging('order_header', if_unset => 'null');
+RESET rollout.version;
+INSERT INTO order_header VALUES ('LEGACY2', '0001');
+SET rollout.version = '10.1';
+INSERT INTO task_q (transaction_id, data_key) VALUES ('SCHEDULE.0001', 'LEGACY2');
+SELECT data_key, rollout_version FROM task_q WHERE data_key = 'LEGACY2';
+
+-- The configuration is a table, kept by pg_dump.
+SELECT tbl, column_name, if_unset, inherit_from, inherit_on, parent_columns, route_by
+  FROM rollout_tagging ORDER BY tbl::text;
 
 DROP TABLE task_q, order_header, audit_note, invoice, wrong_type, misuse CASCADE;

@@ -111,16 +111,11 @@ char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMat
 		appendStringInfo(&sql, " AND q.%s = $5", version);
 	else if (match == VersionMatch::at_most)
 		appendStringInfo(&sql, " AND (q.%s <= $5 OR q.%s IS NULL)", version, version);
-	// With an exact match every candidate has the same version, so leading the
-	// sort with it changes no order, but it makes the (transaction, version,
-	// due, key) index the only one that needs no sort: the planner then never
-	// walks other versions' rows.
-	appendStringInfoString(&sql, " ORDER BY ");
-	if (match == VersionMatch::exact)
-		appendStringInfo(&sql, "q.%s, ", version);
+	// The lease counts from the claim statement, not from the start of its
+	// transaction, so a claim late in a long transaction still gets it whole.
 	appendStringInfo(&sql,
-	                 "q.%s, q.%s LIMIT $2 FOR UPDATE SKIP LOCKED), "
-	                 "u AS (UPDATE %s t SET %s = now() + $3, %s = $4",
+	                 " ORDER BY q.%s, q.%s LIMIT $2 FOR UPDATE SKIP LOCKED), "
+	                 "u AS (UPDATE %s t SET %s = statement_timestamp() + $3, %s = $4",
 	                 due, key, table, due, token);
 	if (count != nullptr)
 		appendStringInfo(&sql, ", %s = t.%s + 1", quote_identifier(count),

@@ -6,7 +6,9 @@ extern "C" {
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "utils/array.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"

@@ -28,11 +28,25 @@ Datum rollout_retag_batch(PG_FUNCTION_ARGS)
 	appendStringInfo(&sql,
 	                 "WITH c AS MATERIALIZED (SELECT tableoid, ctid FROM %s WHERE %s = $1",
 	                 table, column);
-	// A leased row stays with its claimer until the lease ends.
-	if (!PG_ARGISNULL(5) && !PG_ARGISNULL(6))
-		appendStringInfo(&sql, " AND NOT (%s IS NOT NULL AND %s > now())",
-		                 quote_identifier(NameStr(*PG_GETARG_NAME(5))),
-		                 quote_identifier(NameStr(*PG_GETARG_NAME(6))));
+	// A leased row stays with its claimer until the lease ends, whichever
+	// criteria on the table leased it.
+	if (!PG_ARGISNULL(5) && !PG_ARGISNULL(6)) {
+		Datum *tokens;
+		Datum *dues;
+		int ntokens;
+		int ndues;
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+		                  &tokens, nullptr, &ntokens);
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(6), NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+		                  &dues, nullptr, &ndues);
+		if (ntokens != ndues)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("lease_token_columns and lease_due_columns differ in length")));
+		for (int i = 0; i < ntokens; ++i)
+			appendStringInfo(&sql, " AND NOT (%s IS NOT NULL AND %s > now())",
+			                 quote_identifier(NameStr(*DatumGetName(tokens[i]))),
+			                 quote_identifier(NameStr(*DatumGetName(dues[i]))));
+	}
 	appendStringInfo(&sql,
 	                 " LIMIT $3 FOR UPDATE SKIP LOCKED) UPDATE %s t SET %s = $2 FROM c "
 	                 "WHERE t.tableoid = c.tableoid AND t.ctid = c.ctid",

@@ -1,23 +1,33 @@
 // rollout_tag_trigger: the BEFORE INSERT row trigger installed by
 // rollout_enable_tagging(). Precedence for each new row: an explicit version,
 // then the parent row's version (inheritance), then the ramp's choice for the
-// routing column, then rollout.version, then the trigger's if_unset policy.
-// Whatever version results must not be retired.
+// routing column, then rollout.version, then the if_unset policy. Whatever
+// version results must not be retired.
 //
-// Everything derived from the trigger's arguments and the table's catalog
-// entries is cached per trigger and dropped on relcache invalidation, so the
-// per-row path touches no catalog. Only inheritance runs a (prepared) query.
+// The configuration lives in the rollout_tagging table, not in trigger
+// arguments: pg_dump keeps that table's rows, but not triggers on the
+// extension's own rollout_task_q. A table with the trigger and no row (as
+// rollout_task_q after CREATE EXTENSION) uses the defaults.
+//
+// What the configuration and the catalogs say is cached per trigger and
+// dropped on relcache invalidation (rollout_tagging's own changes included),
+// so the per-row path touches no catalog. Only inheritance runs a prepared
+// query.
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
 #include "version_setting.hpp"
 
 namespace {
 
-// tgargs layout, written by rollout_enable_tagging():
-//   [0] version column, [1] if_unset, [2] qualified parent table or '',
-//   [3] routing column or '', then N child key columns followed by the N
-//   matching parent key columns.
-constexpr int kFixedArgs = 4;
+constexpr const char *kDefaultColumn = "rollout_version";
+
+// One row per inheritance key pair; a single row with NULL keys without one.
+constexpr const char *kConfigQuery =
+	"SELECT t.column_name, t.if_unset, t.inherit_from::oid, t.route_by, k.child, k.parent "
+	"FROM %s.rollout_tagging t LEFT JOIN LATERAL unnest(t.inherit_on, t.parent_columns) "
+	"WITH ORDINALITY AS k(child, parent, n) ON true WHERE t.tbl = $1 ORDER BY k.n";
+
+enum ConfigColumn { kColumnName = 1, kIfUnset, kInheritFrom, kRouteBy, kChildKey, kParentKey };
 
 enum class IfUnset { error, leave_null };
 
@@ -25,19 +35,30 @@ struct TaggingConfig {
 	Oid trigger_oid;  // hash key; partitions carry their own clone of the trigger
 	bool valid;
 	Oid relid;
-	AttrNumber version_attnum;
-	Oid version_type;
 	Oid extension_namespace;
+	AttrNumber version_attnum;
 	IfUnset if_unset;
 	AttrNumber route_attnum;  // 0 without routing
 	FmgrInfo route_output;    // output function of the routing column
-	Oid parent_relid;  // InvalidOid without inheritance
+	Oid parent_relid;         // InvalidOid without inheritance
 	int nkeys;
 	AttrNumber key_attnums[INDEX_MAX_KEYS];
 	SPIPlanPtr parent_lookup;
 };
 
+// The configuration row of a table, as read from rollout_tagging.
+struct TaggingRow {
+	const char *column_name;
+	const char *if_unset;
+	Oid inherit_from;
+	const char *route_by;
+	int nkeys;
+	const char *child_keys[INDEX_MAX_KEYS];
+	const char *parent_keys[INDEX_MAX_KEYS];
+};
+
 HTAB *config_cache = nullptr;
+Oid tagging_table_relid = InvalidOid;
 
 // Bumped by every relevant invalidation, so a rebuild that raced one is not
 // marked valid.
@@ -45,10 +66,11 @@ uint64 invalidation_counter = 0;
 
 void invalidate_configs(Datum, Oid relid)
 {
+	const bool all = relid == InvalidOid || relid == tagging_table_relid;
 	HASH_SEQ_STATUS status;
 	hash_seq_init(&status, config_cache);
 	while (auto *config = static_cast<TaggingConfig *>(hash_seq_search(&status))) {
-		if (relid == InvalidOid || config->relid == relid || config->parent_relid == relid) {
+		if (all || config->relid == relid || config->parent_relid == relid) {
 			config->valid = false;
 			++invalidation_counter;
 		}
@@ -64,24 +86,6 @@ void ensure_config_cache()
 	ctl.entrysize = sizeof(TaggingConfig);
 	config_cache = hash_create("rollout_ext tagging triggers", 32, &ctl, HASH_ELEM | HASH_BLOBS);
 	CacheRegisterRelcacheCallback(invalidate_configs, (Datum) 0);
-}
-
-[[noreturn]] void report_malformed_trigger(const TriggerData *td, const char *detail)
-{
-	ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-	                errmsg("trigger \"%s\" on table \"%s\" has invalid arguments",
-	                       td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
-	                errdetail("%s", detail),
-	                errhint("Install the trigger with rollout_enable_tagging().")));
-	pg_unreachable();
-}
-
-// rollout_version lives in the schema of the trigger function itself.
-Oid version_type_oid(const Trigger *trigger)
-{
-	const Oid nsp = get_func_namespace(trigger->tgfoid);
-	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("rollout_version"),
-	                       ObjectIdGetDatum(nsp));
 }
 
 AttrNumber resolve_column(const TriggerData *td, const char *column, Oid required_type)
@@ -103,16 +107,6 @@ AttrNumber resolve_column(const TriggerData *td, const char *column, Oid require
 	return static_cast<AttrNumber>(attnum);
 }
 
-Oid resolve_parent_table(const char *qualified_name)
-{
-#if PG_VERSION_NUM >= 160000
-	List *names = stringToQualifiedNameList(qualified_name, nullptr);
-#else
-	List *names = stringToQualifiedNameList(qualified_name);
-#endif
-	return RangeVarGetRelid(makeRangeVarFromNameList(names), AccessShareLock, false);
-}
-
 void check_parent_version_column(Oid parent_relid, const char *column, Oid version_type)
 {
 	const AttrNumber attnum = get_attnum(parent_relid, column);
@@ -129,66 +123,111 @@ void check_parent_version_column(Oid parent_relid, const char *column, Oid versi
 		                       column, get_rel_name(parent_relid), format_type_be(type))));
 }
 
+// Reads the configuration row of the trigger's table, or of the nearest
+// partitioned ancestor that has one. Runs inside SPI. False: no row (defaults).
+bool read_tagging_row(const TriggerData *td, Oid extension_namespace, TaggingRow *row)
+{
+	const char *schema = quote_identifier(get_namespace_name(extension_namespace));
+	const char *sql = psprintf(kConfigQuery, schema);
+	Oid argtypes[1] = {OIDOID};
+
+	const Oid relid = RelationGetRelid(td->tg_relation);
+	List *candidates = list_make1_oid(relid);
+	if (td->tg_relation->rd_rel->relispartition)
+		candidates = list_concat(candidates, get_partition_ancestors(relid));
+
+	ListCell *cell;
+	foreach (cell, candidates) {
+		Datum arg = ObjectIdGetDatum(lfirst_oid(cell));
+		if (SPI_execute_with_args(sql, 1, argtypes, &arg, nullptr, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "rollout_tag_trigger: could not read rollout_tagging");
+		if (SPI_processed == 0)
+			continue;
+
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		HeapTuple first = SPI_tuptable->vals[0];
+		bool isnull;
+		row->column_name = SPI_getvalue(first, desc, kColumnName);
+		row->if_unset = SPI_getvalue(first, desc, kIfUnset);
+		const Datum parent = SPI_getbinval(first, desc, kInheritFrom, &isnull);
+		row->inherit_from = isnull ? InvalidOid : DatumGetObjectId(parent);
+		row->route_by = SPI_getvalue(first, desc, kRouteBy);
+		row->nkeys = 0;
+		for (uint64 i = 0; i < SPI_processed && i < INDEX_MAX_KEYS; ++i) {
+			const char *child = SPI_getvalue(SPI_tuptable->vals[i], desc, kChildKey);
+			if (child == nullptr)
+				break;
+			row->child_keys[row->nkeys] = child;
+			row->parent_keys[row->nkeys] = SPI_getvalue(SPI_tuptable->vals[i], desc, kParentKey);
+			++row->nkeys;
+		}
+		return true;
+	}
+	return false;
+}
+
 // SELECT p.<version> FROM <parent> p WHERE p.<k1> = $1 AND ... LIMIT 1
-SPIPlanPtr prepare_parent_lookup(const TriggerData *td, TaggingConfig *config, char **args)
+SPIPlanPtr prepare_parent_lookup(const TriggerData *td, const TaggingConfig *config,
+                                 const TaggingRow &row)
 {
 	TupleDesc tupdesc = RelationGetDescr(td->tg_relation);
-	char **parent_keys = args + kFixedArgs + config->nkeys;
 	Oid argtypes[INDEX_MAX_KEYS];
 	StringInfoData sql;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT p.%s FROM %s.%s p WHERE ", quote_identifier(args[0]),
-	                 quote_identifier(get_namespace_name(get_rel_namespace(config->parent_relid))),
-	                 quote_identifier(get_rel_name(config->parent_relid)));
+	appendStringInfo(&sql, "SELECT p.%s FROM %s p WHERE ", quote_identifier(row.column_name),
+	                 quote_qualified_identifier(
+	                     get_namespace_name(get_rel_namespace(config->parent_relid)),
+	                     get_rel_name(config->parent_relid)));
 	for (int i = 0; i < config->nkeys; ++i) {
 		argtypes[i] = TupleDescAttr(tupdesc, config->key_attnums[i] - 1)->atttypid;
 		appendStringInfo(&sql, "%sp.%s = $%d", i > 0 ? " AND " : "",
-		                 quote_identifier(parent_keys[i]), i + 1);
+		                 quote_identifier(row.parent_keys[i]), i + 1);
 	}
 	appendStringInfoString(&sql, " LIMIT 1");
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "rollout_tag_trigger: SPI_connect failed");
 	SPIPlanPtr plan = SPI_prepare(sql.data, config->nkeys, argtypes);
 	if (plan == nullptr)
 		elog(ERROR, "rollout_tag_trigger: could not prepare \"%s\": %s", sql.data,
 		     SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "rollout_tag_trigger: SPI_keepplan failed");
-	SPI_finish();
-	pfree(sql.data);
 	return plan;
 }
 
 void build_config(const TriggerData *td, TaggingConfig *config)
 {
 	const Trigger *trigger = td->tg_trigger;
-	char **args = trigger->tgargs;
-	const int key_args = trigger->tgnargs - kFixedArgs;
-
-	if (key_args < 0 || key_args % 2 != 0 || key_args / 2 > INDEX_MAX_KEYS)
-		report_malformed_trigger(td, "It needs a column name, an if_unset policy, a parent "
-		                             "table, a routing column and pairs of key columns.");
+	if (trigger->tgnargs != 0)
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("trigger \"%s\" on table \"%s\" must not have arguments",
+		                       trigger->tgname, RelationGetRelationName(td->tg_relation)),
+		                errdetail("Tagging is configured in rollout_tagging."),
+		                errhint("Install the trigger with rollout_enable_tagging().")));
 
 	config->relid = RelationGetRelid(td->tg_relation);
 	config->extension_namespace = get_func_namespace(trigger->tgfoid);
-	config->version_type = version_type_oid(trigger);
-	config->version_attnum = resolve_column(td, args[0], config->version_type);
+	if (tagging_table_relid == InvalidOid)
+		tagging_table_relid = get_relname_relid("rollout_tagging", config->extension_namespace);
+	const Oid version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+	                                         CStringGetDatum("rollout_version"),
+	                                         ObjectIdGetDatum(config->extension_namespace));
+	if (config->parent_lookup != nullptr) {
+		SPI_freeplan(config->parent_lookup);
+		config->parent_lookup = nullptr;
+	}
 
-	if (strcmp(args[1], "error") == 0)
-		config->if_unset = IfUnset::error;
-	else if (strcmp(args[1], "null") == 0)
-		config->if_unset = IfUnset::leave_null;
-	else
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("invalid if_unset value \"%s\" for trigger \"%s\"", args[1],
-		                       trigger->tgname),
-		                errhint("Use 'error' or 'null'.")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_tag_trigger: SPI_connect failed");
+	TaggingRow row = {kDefaultColumn, "error", InvalidOid, nullptr, 0, {}, {}};
+	read_tagging_row(td, config->extension_namespace, &row);
+
+	config->version_attnum = resolve_column(td, row.column_name, version_type);
+	config->if_unset = strcmp(row.if_unset, "null") == 0 ? IfUnset::leave_null : IfUnset::error;
 
 	config->route_attnum = 0;
-	if (args[3][0] != '\0') {
-		config->route_attnum = resolve_column(td, args[3], InvalidOid);
+	if (row.route_by != nullptr) {
+		config->route_attnum = resolve_column(td, row.route_by, InvalidOid);
 		Oid output;
 		bool is_varlena;
 		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(td->tg_relation),
@@ -197,25 +236,15 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 		fmgr_info_cxt(output, &config->route_output, TopMemoryContext);
 	}
 
-	if (config->parent_lookup != nullptr) {
-		SPI_freeplan(config->parent_lookup);
-		config->parent_lookup = nullptr;
+	config->parent_relid = row.inherit_from;
+	config->nkeys = row.nkeys;
+	if (OidIsValid(config->parent_relid)) {
+		check_parent_version_column(config->parent_relid, row.column_name, version_type);
+		for (int i = 0; i < config->nkeys; ++i)
+			config->key_attnums[i] = resolve_column(td, row.child_keys[i], InvalidOid);
+		config->parent_lookup = prepare_parent_lookup(td, config, row);
 	}
-	config->nkeys = key_args / 2;
-	config->parent_relid = InvalidOid;
-	if (args[2][0] == '\0') {
-		if (config->nkeys != 0)
-			report_malformed_trigger(td, "Key columns were given without a parent table.");
-		return;
-	}
-	if (config->nkeys == 0)
-		report_malformed_trigger(td, "A parent table was given without key columns.");
-
-	config->parent_relid = resolve_parent_table(args[2]);
-	check_parent_version_column(config->parent_relid, args[0], config->version_type);
-	for (int i = 0; i < config->nkeys; ++i)
-		config->key_attnums[i] = resolve_column(td, args[kFixedArgs + i], InvalidOid);
-	config->parent_lookup = prepare_parent_lookup(td, config, args);
+	SPI_finish();
 }
 
 const TaggingConfig *tagging_config(const TriggerData *td)
@@ -243,16 +272,18 @@ const TaggingConfig *tagging_config(const TriggerData *td)
 	return config;
 }
 
-// The version of the parent row matched by the key columns, if there is one.
-bool parent_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupdesc,
-                    rollout::Version *out)
+enum class ParentLookup { no_parent, untagged_parent, tagged_parent };
+
+// The parent row matched by the key columns, and its version.
+ParentLookup parent_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupdesc,
+                            rollout::Version *out)
 {
 	Datum keys[INDEX_MAX_KEYS];
 	for (int i = 0; i < config->nkeys; ++i) {
 		bool isnull;
 		keys[i] = heap_getattr(tuple, config->key_attnums[i], tupdesc, &isnull);
 		if (isnull)
-			return false;
+			return ParentLookup::no_parent;
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -260,18 +291,17 @@ bool parent_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupd
 	const int rc = SPI_execute_plan(config->parent_lookup, keys, nullptr, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "rollout_tag_trigger: parent lookup failed: %s", SPI_result_code_string(rc));
-	bool found = false;
+	ParentLookup result = ParentLookup::no_parent;
 	if (SPI_processed == 1) {
 		bool isnull;
 		const Datum version =
 			SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		if (!isnull) {
+		result = isnull ? ParentLookup::untagged_parent : ParentLookup::tagged_parent;
+		if (!isnull)
 			*out = DatumGetInt64(version);
-			found = true;
-		}
 	}
 	SPI_finish();
-	return found;
+	return result;
 }
 
 // The ramp's version for the row's routing key, if it has one.
@@ -326,7 +356,13 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 	}
 
 	rollout::Version version;
-	if (!(config->parent_lookup != nullptr && parent_version(config, tuple, tupdesc, &version)) &&
+	const ParentLookup parent = config->parent_lookup != nullptr
+	                                ? parent_version(config, tuple, tupdesc, &version)
+	                                : ParentLookup::no_parent;
+	// Children of untagged (legacy) rows stay untagged, as their parent.
+	if (parent == ParentLookup::untagged_parent)
+		return PointerGetDatum(tuple);
+	if (parent == ParentLookup::no_parent &&
 	    !(config->route_attnum > 0 && routed_version(config, tuple, tupdesc, &version)) &&
 	    !session_version(&version)) {
 		if (config->if_unset == IfUnset::leave_null)
@@ -340,7 +376,6 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 		                 "one transaction, or give column \"%s\" a value.",
 		                 NameStr(TupleDescAttr(tupdesc, config->version_attnum - 1)->attname))));
 	}
-
 	check_version_usable(config->extension_namespace, version, "tag rows");
 
 	int column = config->version_attnum;

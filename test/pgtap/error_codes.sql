@@ -67,12 +67,12 @@ SELECT hasnt_trigger('tap_tasks', 'rollout_tag', 'failed calls installed no trig
 -- Misused trigger function: 39P01.
 CREATE TABLE tap_misuse (id int, rollout_version rollout_version);
 CREATE TRIGGER t AFTER INSERT ON tap_misuse FOR EACH ROW
-	EXECUTE FUNCTION rollout_tag_trigger('rollout_version', 'error', '', '');
+	EXECUTE FUNCTION rollout_tag_trigger();
 SELECT throws_ok($$INSERT INTO tap_misuse VALUES (1, '1')$$, '39P01',
 	'trigger "t" on table "tap_misuse" must be a BEFORE INSERT FOR EACH ROW trigger', 'AFTER trigger');
 DROP TRIGGER t ON tap_misuse;
 CREATE TRIGGER t BEFORE INSERT ON tap_misuse FOR EACH ROW EXECUTE FUNCTION rollout_tag_trigger('x');
-SELECT throws_ok($$INSERT INTO tap_misuse VALUES (1)$$, '39P01', NULL, 'malformed arguments');
+SELECT throws_ok($$INSERT INTO tap_misuse VALUES (1)$$, '39P01', NULL, 'trigger arguments');
 DROP TRIGGER t ON tap_misuse;
 SELECT throws_ok($$SELECT rollout_tag_trigger()$$, '39P01', NULL, 'called directly');
 SELECT is((SELECT count(*) FROM tap_misuse), 0::bigint, 'misuse inserted nothing');

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
 cd "$REPO_ROOT"
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 passed=0
 failed=0
 failed_suites=()
@@ -29,15 +29,27 @@ count_pg_regress() {
 	fi
 }
 
+# A script that ends with "NAME: N passed, N failed".
+run_counted_suite() {
+	local suite=$1 p f
+	local log=$suite.log
+	shift
+	"$@" >"$log" 2>&1 || true
+	cat "$log"
+	if read -r p f < <(sed -nE "s/^$suite: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p" "$log" | tail -n1); then
+		record "$suite" "$p" "$f"
+	else
+		record "$suite" 0 1
+	fi
+	rm -f "$log"
+}
+
 ensure_dependencies
 build_and_install
 start_cluster -c fsync=off
 
 echo "== unit tests of the C++ core"
-if make -s unit >unit.log 2>&1; then :; fi
-cat unit.log
-read -r u_pass u_fail < <(sed -nE 's/^unit: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' unit.log | tail -n1)
-record unit "${u_pass:-0}" "${u_fail:-1}"
+run_counted_suite unit make -s unit
 
 echo "== fuzzing the version parser for ${FUZZ_SECONDS}s"
 if make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >fuzz.log 2>&1; then
@@ -71,7 +83,10 @@ not_ok=$(grep -cE '^\s*not ok ' pgtap.log || true)
 if ! grep -q '^Result: PASS' pgtap.log && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
 record pgtap "$ok" "$not_ok"
 
-rm -f unit.log fuzz.log regress.log isolation.log pgtap.log
+echo "== claim stress"
+run_counted_suite stress bash test/stress/claim_stress.sh
+
+rm -f fuzz.log regress.log isolation.log pgtap.log
 echo
 [ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
 echo "$passed passed, $failed failed"
