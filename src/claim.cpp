@@ -108,6 +108,12 @@ void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
 
 Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 {
+	if (RecoveryInProgress())
+		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+		                errmsg("cannot claim rows of criteria \"%s\" on a standby",
+		                       request.criteria_id),
+		                errdetail("A claim updates the rows it hands out."),
+		                errhint("Claim on the primary; the backlog and drain views work here.")));
 	const ClaimCriteria *criteria = lookup_claim_criteria(fcinfo->flinfo->fn_oid,
 	                                                      request.criteria_id);
 	check_row_type(criteria, request);
