@@ -86,6 +86,10 @@ record pgtap "$ok" "$not_ok"
 echo "== claim stress"
 run_counted_suite stress bash test/stress/claim_stress.sh
 
+# Each of these starts clusters of its own.
+echo "== hot standby"
+run_counted_suite standby bash test/reliability/standby_test.sh
+
 rm -f fuzz.log regress.log isolation.log pgtap.log
 echo
 [ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
