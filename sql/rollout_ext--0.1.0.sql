@@ -179,7 +179,7 @@ CREATE FUNCTION rollout_enable_tagging(
 	inherit_on name[] DEFAULT NULL,
 	parent_columns name[] DEFAULT NULL,
 	route_by name DEFAULT NULL
-) RETURNS void LANGUAGE plpgsql AS $$
+) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	version_type CONSTANT regtype := '@extschema@.rollout_version'::regtype;
 	existing_type regtype;
@@ -253,7 +253,7 @@ COMMENT ON FUNCTION rollout_enable_tagging(regclass, name, text, regclass, name[
 
 -- Raises undefined_column for the first of columns that tbl lacks.
 CREATE FUNCTION rollout_check_columns(tbl regclass, columns name[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	missing name;
 BEGIN
@@ -268,7 +268,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION rollout_disable_tagging(tbl regclass) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION rollout_disable_tagging(tbl regclass) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF tbl IS NULL THEN
 		RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -317,6 +317,7 @@ CREATE TABLE rollout_audit (
 COMMENT ON TABLE rollout_audit IS
 	'who changed the rollout, and when: version states, ramps, retagging, guard bypasses';
 SELECT pg_catalog.pg_extension_config_dump('rollout_audit', '');
+SELECT pg_catalog.pg_extension_config_dump('rollout_audit_audit_id_seq', '');
 
 CREATE TABLE rollout_versions (
 	version rollout_version PRIMARY KEY,
@@ -333,7 +334,7 @@ CREATE TRIGGER rollout_config_changed
 	FOR EACH STATEMENT EXECUTE FUNCTION rollout_config_changed();
 
 CREATE FUNCTION rollout_register_version(version rollout_version, label text DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF version IS NULL THEN
 		RAISE EXCEPTION 'version must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -350,7 +351,7 @@ COMMENT ON FUNCTION rollout_register_version(rollout_version, text) IS
 	'register a version (state active), or relabel a registered one';
 
 CREATE FUNCTION rollout_set_version_state(version rollout_version, state text)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	old_state text;
 BEGIN
@@ -401,7 +402,7 @@ CREATE TRIGGER rollout_config_changed
 	FOR EACH STATEMENT EXECUTE FUNCTION rollout_config_changed();
 
 CREATE FUNCTION rollout_set_ramp(base rollout_version, target rollout_version, percent numeric)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	previous @extschema@.rollout_ramp;
 BEGIN
@@ -512,7 +513,7 @@ CREATE TRIGGER rollout_config_changed
 
 -- Raises datatype_mismatch unless tbl.col has the expected type.
 CREATE FUNCTION rollout_check_column_type(tbl regclass, col name, expected regtype)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	actual regtype;
 BEGIN
@@ -543,7 +544,7 @@ CREATE FUNCTION rollout_define_criteria(
 	batch_size integer DEFAULT 5000,
 	lease interval DEFAULT '5 minutes',
 	token_column name DEFAULT 'rollout_claim_token'
-) RETURNS void LANGUAGE plpgsql AS $$
+) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	task_q CONSTANT regclass := '@extschema@.rollout_task_q'::regclass;
 	count_column name;
@@ -567,6 +568,10 @@ BEGIN
 			      HINT = 'The lease is how long a claimed row stays with its claimer before another agent may take it.';
 	END IF;
 	transaction_id := coalesce(transaction_id, criteria_id);
+	IF length(transaction_id) NOT BETWEEN 1 AND 200 THEN
+		RAISE EXCEPTION 'transaction id must be 1 to 200 characters long'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	queue_table := coalesce(queue_table, task_q);
 
 	IF queue_table = task_q THEN
@@ -641,7 +646,7 @@ COMMENT ON FUNCTION rollout_define_criteria(text, text, regclass, name, name, na
 	'register or update an agent criteria (the reference system''s EnableMultiVersionSupport and IsBaseVersion)';
 
 CREATE FUNCTION rollout_drop_criteria(criteria_id text, if_exists boolean DEFAULT false)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	DELETE FROM @extschema@.rollout_criteria c WHERE c.criteria_id = rollout_drop_criteria.criteria_id;
 	IF NOT FOUND AND NOT coalesce(if_exists, false) THEN
@@ -670,11 +675,15 @@ RETURNS SETOF anyelement
 COMMENT ON FUNCTION rollout_claim_rows(text, anyelement, integer, rollout_version) IS
 	'claim rows of any registered table: rollout_claim_rows(''CRITERIA'', NULL::my_table, n)';
 
+-- rollout_complete and rollout_retry are on every agent's hot path, so
+-- instead of a SET search_path clause (which costs a GUC save and restore per
+-- call) they qualify every object and operator they use.
 CREATE FUNCTION rollout_complete(task_q_key bigint, claim_token uuid)
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
 	DELETE FROM @extschema@.rollout_task_q t
-	 WHERE t.task_q_key = rollout_complete.task_q_key AND t.claim_token = rollout_complete.claim_token;
+	 WHERE t.task_q_key OPERATOR(pg_catalog.=) rollout_complete.task_q_key
+	   AND t.claim_token OPERATOR(pg_catalog.=) rollout_complete.claim_token;
 	RETURN FOUND;
 END
 $$;
@@ -684,13 +693,14 @@ COMMENT ON FUNCTION rollout_complete(bigint, uuid) IS
 CREATE FUNCTION rollout_retry(task_q_key bigint, claim_token uuid, delay interval)
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-	IF delay IS NULL OR delay < interval '0' THEN
+	IF delay IS NULL OR delay OPERATOR(pg_catalog.<) interval '0' THEN
 		RAISE EXCEPTION 'delay must be zero or positive, not %', coalesce(delay::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	UPDATE @extschema@.rollout_task_q t
-	   SET available_date = now() + delay, claim_token = NULL
-	 WHERE t.task_q_key = rollout_retry.task_q_key AND t.claim_token = rollout_retry.claim_token;
+	   SET available_date = pg_catalog.now() OPERATOR(pg_catalog.+) delay, claim_token = NULL
+	 WHERE t.task_q_key OPERATOR(pg_catalog.=) rollout_retry.task_q_key
+	   AND t.claim_token OPERATOR(pg_catalog.=) rollout_retry.claim_token;
 	RETURN FOUND;
 END
 $$;
@@ -702,7 +712,7 @@ COMMENT ON FUNCTION rollout_retry(bigint, uuid, interval) IS
 -- never (NULL).
 CREATE FUNCTION rollout_complete_rows(criteria_id text, key text, claim_token uuid,
                                       next_due timestamptz DEFAULT NULL)
-RETURNS boolean LANGUAGE plpgsql AS $$
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	c @extschema@.rollout_criteria;
 	changed bigint;
@@ -729,7 +739,7 @@ COMMENT ON FUNCTION rollout_complete_rows(text, text, uuid, timestamptz) IS
 	'end a claim on a registered table; the row is due again at next_due (NULL: never)';
 
 CREATE FUNCTION rollout_retry_rows(criteria_id text, key text, claim_token uuid, delay interval)
-RETURNS boolean LANGUAGE plpgsql AS $$
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF delay IS NULL OR delay < interval '0' THEN
 		RAISE EXCEPTION 'delay must be zero or positive, not %', coalesce(delay::text, 'NULL')
@@ -756,7 +766,7 @@ COMMENT ON FUNCTION rollout_retag_batch(regclass, name, rollout_version, rollout
 -- The version column of a tagged table: the one configured in
 -- rollout_tagging, else rollout_version.
 CREATE FUNCTION rollout_version_column(tbl regclass) RETURNS name
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 	SELECT coalesce(
 		(SELECT t.column_name FROM @extschema@.rollout_tagging t WHERE t.tbl = rollout_version_column.tbl),
 		'rollout_version'::name)
@@ -772,15 +782,17 @@ UNION
 SELECT c.queue_table, c.version_column FROM @extschema@.rollout_criteria c WHERE c.multi_version;
 COMMENT ON VIEW rollout_tagged_tables IS 'tables whose rows are tagged with rollout versions';
 
-CREATE PROCEDURE rollout_retag(tbl regclass, from_version rollout_version,
-                               to_version rollout_version, batch_size integer DEFAULT 1000,
-                               INOUT moved bigint DEFAULT 0, INOUT skipped bigint DEFAULT 0)
-LANGUAGE plpgsql AS $$
-DECLARE
-	version_column CONSTANT name := @extschema@.rollout_version_column(tbl);
-	token_columns name[];
-	due_columns name[];
-	batch_moved bigint;
+-- The procedures below COMMIT between batches, so they cannot pin
+-- search_path themselves; all their work is done by these pinned functions,
+-- and the procedures only loop, qualifying every operator they use.
+
+-- Checks a retag's arguments and returns the table's version column and the
+-- lease columns of every criteria on it.
+CREATE FUNCTION rollout_retag_plan(tbl regclass, from_version rollout_version,
+                                   to_version rollout_version, batch_size integer,
+                                   OUT version_column name, OUT token_columns name[],
+                                   OUT due_columns name[])
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF tbl IS NULL OR from_version IS NULL OR to_version IS NULL OR batch_size IS NULL THEN
 		RAISE EXCEPTION 'tbl, from_version, to_version and batch_size must not be null'
@@ -796,6 +808,7 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      DETAIL = 'Cannot retag rows to a retired version.';
 	END IF;
+	version_column := @extschema@.rollout_version_column(tbl);
 	-- Rows of a queue are leased while a criteria's claim token is set and its
 	-- due column lies ahead; retagging leaves them to their claimer.
 	SELECT array_agg(c.token_column ORDER BY c.token_column, c.due_column),
@@ -803,36 +816,60 @@ BEGIN
 	  INTO token_columns, due_columns
 	  FROM (SELECT DISTINCT c.token_column, c.due_column
 	          FROM @extschema@.rollout_criteria c WHERE c.queue_table = tbl) c;
-	moved := 0;
-	LOOP
-		batch_moved := @extschema@.rollout_retag_batch(tbl, version_column, from_version,
-		                                               to_version, batch_size,
-		                                               token_columns, due_columns);
-		moved := moved + batch_moved;
-		COMMIT;
-		EXIT WHEN batch_moved < batch_size;
-	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION rollout_retag_plan(regclass, rollout_version, rollout_version, integer) IS
+	'internal: the checks and columns of a rollout_retag';
+
+-- Counts the rows a retag left behind (locked or leased) and audits it.
+CREATE FUNCTION rollout_retag_finish(tbl regclass, version_column name,
+                                     from_version rollout_version, to_version rollout_version,
+                                     moved bigint)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	skipped bigint;
+BEGIN
 	EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', tbl, version_column)
 		INTO skipped USING from_version;
 	INSERT INTO @extschema@.rollout_audit (action, version, detail)
 	VALUES ('retag', to_version, jsonb_build_object(
 		'table', tbl::text, 'from', from_version::bigint, 'to', to_version::bigint,
 		'moved', moved, 'skipped', skipped));
+	RETURN skipped;
+END
+$$;
+COMMENT ON FUNCTION rollout_retag_finish(regclass, name, rollout_version, rollout_version, bigint) IS
+	'internal: counts and audits the end of a rollout_retag';
+
+CREATE PROCEDURE rollout_retag(tbl regclass, from_version rollout_version,
+                               to_version rollout_version, batch_size integer DEFAULT 1000,
+                               INOUT moved bigint DEFAULT 0, INOUT skipped bigint DEFAULT 0)
+LANGUAGE plpgsql AS $$
+DECLARE
+	plan record;
+	batch_moved bigint;
+BEGIN
+	SELECT * INTO plan FROM @extschema@.rollout_retag_plan(tbl, from_version, to_version, batch_size);
+	moved := 0;
+	LOOP
+		batch_moved := @extschema@.rollout_retag_batch(tbl, plan.version_column, from_version,
+		                                               to_version, batch_size,
+		                                               plan.token_columns, plan.due_columns);
+		moved := moved OPERATOR(pg_catalog.+) batch_moved;
+		COMMIT;
+		EXIT WHEN batch_moved OPERATOR(pg_catalog.<) batch_size;
+	END LOOP;
+	skipped := @extschema@.rollout_retag_finish(tbl, plan.version_column, from_version,
+	                                            to_version, moved);
 	COMMIT;
 END
 $$;
 COMMENT ON PROCEDURE rollout_retag(regclass, rollout_version, rollout_version, integer, bigint, bigint) IS
 	'move rows of tbl from one version to another in committed batches, skipping claimed rows (audited)';
 
-CREATE PROCEDURE rollout_phase_out(old_version rollout_version, new_version rollout_version,
-                                   batch_size integer DEFAULT 1000,
-                                   INOUT moved bigint DEFAULT 0, INOUT remaining bigint DEFAULT 0,
-                                   INOUT state text DEFAULT NULL)
-LANGUAGE plpgsql AS $$
-DECLARE
-	t record;
-	table_moved bigint;
-	table_skipped bigint;
+-- Starts a phase-out: registers old_version if needed and marks it draining.
+CREATE FUNCTION rollout_phase_out_begin(old_version rollout_version, new_version rollout_version)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF old_version IS NULL OR new_version IS NULL THEN
 		RAISE EXCEPTION 'old_version and new_version must not be null'
@@ -846,26 +883,56 @@ BEGIN
 	  WHERE NOT EXISTS (SELECT FROM @extschema@.rollout_versions v WHERE v.version = old_version);
 	PERFORM @extschema@.rollout_set_version_state(old_version, 'draining')
 	  WHERE (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version) = 'active';
-	COMMIT;
+END
+$$;
+COMMENT ON FUNCTION rollout_phase_out_begin(rollout_version, rollout_version) IS
+	'internal: the first step of rollout_phase_out';
 
-	moved := 0;
-	remaining := 0;
-	FOR t IN SELECT tbl FROM @extschema@.rollout_tagged_tables ORDER BY tbl::text LOOP
-		table_moved := 0;
-		table_skipped := 0;
-		CALL @extschema@.rollout_retag(t.tbl, old_version, new_version, batch_size,
-		                               table_moved, table_skipped);
-		moved := moved + table_moved;
-		remaining := remaining + table_skipped;
-	END LOOP;
+CREATE FUNCTION rollout_phase_out_tables() RETURNS SETOF regclass
+LANGUAGE sql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+	SELECT tbl FROM @extschema@.rollout_tagged_tables ORDER BY tbl::text
+$$;
+COMMENT ON FUNCTION rollout_phase_out_tables() IS 'internal: the tables rollout_phase_out drains';
 
+-- Ends a phase-out pass: retires old_version when nothing of it is left.
+CREATE FUNCTION rollout_phase_out_finish(old_version rollout_version, remaining bigint)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+BEGIN
 	IF remaining = 0 THEN
 		PERFORM @extschema@.rollout_set_version_state(old_version, 'retired');
 	ELSE
 		RAISE NOTICE '% rows of version % are still claimed; run rollout_phase_out again after their leases end',
-			remaining, old_version;
+			remaining, @extschema@.rollout_version_format(old_version);
 	END IF;
-	SELECT v.state INTO state FROM @extschema@.rollout_versions v WHERE v.version = old_version;
+	RETURN (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version);
+END
+$$;
+COMMENT ON FUNCTION rollout_phase_out_finish(rollout_version, bigint) IS
+	'internal: the last step of rollout_phase_out';
+
+CREATE PROCEDURE rollout_phase_out(old_version rollout_version, new_version rollout_version,
+                                   batch_size integer DEFAULT 1000,
+                                   INOUT moved bigint DEFAULT 0, INOUT remaining bigint DEFAULT 0,
+                                   INOUT state text DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	table_moved bigint;
+	table_skipped bigint;
+BEGIN
+	PERFORM @extschema@.rollout_phase_out_begin(old_version, new_version);
+	COMMIT;
+	moved := 0;
+	remaining := 0;
+	FOR t IN SELECT tbl FROM @extschema@.rollout_phase_out_tables() AS tbl LOOP
+		table_moved := 0;
+		table_skipped := 0;
+		CALL @extschema@.rollout_retag(t.tbl, old_version, new_version, batch_size,
+		                               table_moved, table_skipped);
+		moved := moved OPERATOR(pg_catalog.+) table_moved;
+		remaining := remaining OPERATOR(pg_catalog.+) table_skipped;
+	END LOOP;
+	state := @extschema@.rollout_phase_out_finish(old_version, remaining);
 	COMMIT;
 END
 $$;
@@ -882,7 +949,7 @@ CREATE FUNCTION rollout_backlog_rows()
 RETURNS TABLE (criteria_id text, transaction_id text, queue_table regclass,
                version rollout_version, ready bigint, claimed bigint, scheduled bigint,
                held bigint, oldest_ready_age interval)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	q record;
 BEGIN
@@ -928,7 +995,7 @@ COMMENT ON VIEW rollout_backlog IS
 	'per criteria and version: rows ready, claimed (leased), scheduled for later and held, and the age of the oldest ready row';
 
 CREATE FUNCTION rollout_drained(version rollout_version) RETURNS boolean
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	q record;
 	found_row boolean;
@@ -968,7 +1035,7 @@ COMMENT ON FUNCTION rollout_guard_trigger() IS
 	'BEFORE UPDATE OR DELETE row trigger refusing writes to rows of newer versions; install it with rollout_enable_guard()';
 
 CREATE FUNCTION rollout_enable_guard(tbl regclass, column_name name DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF tbl IS NULL THEN
 		RAISE EXCEPTION 'tbl must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -986,7 +1053,7 @@ $$;
 COMMENT ON FUNCTION rollout_enable_guard(regclass, name) IS
 	'refuse UPDATE and DELETE of rows of a newer version than the session''s, and changes of the version column';
 
-CREATE FUNCTION rollout_disable_guard(tbl regclass) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION rollout_disable_guard(tbl regclass) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
 	IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'rollout_guard') THEN
 		RAISE NOTICE 'no guard on "%", skipping', tbl;

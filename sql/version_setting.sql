@@ -3,8 +3,12 @@
 -- A SET before the first load is kept as a placeholder and validated at load
 -- time: an invalid one is dropped with a warning, so nothing runs under it.
 SET rollout.version = 'not-a-version';
+SET rollout.allow_unregistered = off;
 SELECT rollout_current_version() IS NULL AS invalid_placeholder_dropped;
 SHOW rollout.version;
+-- Valid placeholders of the other rollout.* settings survive the load.
+SHOW rollout.allow_unregistered;
+RESET rollout.allow_unregistered;
 SELECT rollout_current_version() IS NULL AS no_version_by_default;
 
 SET rollout.version = '10.1.0.11.12.13';
@@ -50,3 +54,27 @@ SELECT rollout_current_version() IS NULL AS reset_clears;
 
 -- The rollout. prefix is reserved for this extension.
 SET rollout.no_such_setting = 'x';
+
+-- rollout.version_scope = 'transaction': only a version set in the current
+-- transaction counts, so a session SET leaked through a pooler is refused.
+CREATE TABLE scoped (id int);
+SELECT rollout_enable_tagging('scoped');
+SET rollout.version_scope = 'transaction';
+SET rollout.version = '9.4';
+INSERT INTO scoped VALUES (1);
+SELECT rollout_current_version();
+BEGIN;
+SET LOCAL rollout.version = '10.1';
+INSERT INTO scoped VALUES (2);
+COMMIT;
+BEGIN;
+SELECT set_config('rollout.version', '10.2', true);
+INSERT INTO scoped VALUES (3);
+COMMIT;
+INSERT INTO scoped VALUES (4);
+RESET rollout.version_scope;
+INSERT INTO scoped VALUES (5);
+SELECT id, rollout_version_format(rollout_version) FROM scoped ORDER BY id;
+SET rollout.version_scope = 'statement';
+DROP TABLE scoped;
+RESET rollout.version;

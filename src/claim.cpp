@@ -29,6 +29,14 @@ pg_uuid_t *new_claim_token()
 	return token;
 }
 
+// The queue table's name as it can be pasted into SQL.
+const char *queue_table_name(const ClaimCriteria *criteria)
+{
+	return quote_qualified_identifier(
+		get_namespace_name(get_rel_namespace(criteria->queue_relid)),
+		get_rel_name(criteria->queue_relid));
+}
+
 void check_row_type(const ClaimCriteria *criteria, const ClaimRequest &request)
 {
 	if (request.requested_row_type == InvalidOid) {
@@ -37,15 +45,15 @@ void check_row_type(const ClaimCriteria *criteria, const ClaimRequest &request)
 			        (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 			         errmsg("criteria \"%s\" claims from table \"%s\", not rollout_task_q",
 			                criteria->criteria_id, get_rel_name(criteria->queue_relid)),
-			         errhint("Use rollout_claim_rows('%s', NULL::%s) for criteria on other tables.",
-			                 criteria->criteria_id, get_rel_name(criteria->queue_relid))));
+			         errhint("Use rollout_claim_rows(%s, NULL::%s) for criteria on other tables.",
+			                 quote_literal_cstr(criteria->criteria_id),
+			                 queue_table_name(criteria))));
 	} else if (request.requested_row_type != criteria->row_type) {
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 		                errmsg("criteria \"%s\" claims rows of table \"%s\", not of type %s",
 		                       criteria->criteria_id, get_rel_name(criteria->queue_relid),
 		                       format_type_be(request.requested_row_type)),
-		                errhint("Pass NULL::%s as row_type.",
-		                        get_rel_name(criteria->queue_relid))));
+		                errhint("Pass NULL::%s as row_type.", queue_table_name(criteria))));
 	}
 }
 

@@ -1,5 +1,7 @@
 #include "claim_criteria.hpp"
 
+#include "sql_text.hpp"
+
 #include <cstring>
 
 namespace {
@@ -8,7 +10,7 @@ namespace {
 constexpr const char *kCriteriaQuery =
 	"SELECT transaction_id, queue_table::oid, key_column, due_column, version_column, "
 	"transaction_column, hold_column, token_column, count_column, multi_version, base_version, "
-	"batch_size, lease FROM %s.rollout_criteria WHERE criteria_id = $1";
+	"batch_size, lease FROM %s.rollout_criteria WHERE criteria_id OPERATOR(pg_catalog.=) $1";
 
 enum CriteriaColumn {
 	kTransactionId = 1, kQueueTable, kKeyColumn, kDueColumn, kVersionColumn,
@@ -85,7 +87,7 @@ Datum binary_column(HeapTuple row, TupleDesc desc, int column)
 // The claim statement for one criteria; every eligibility predicate, the
 // version included, is inside the locked, materialized scan.
 char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatch match,
-                      int *returned_columns)
+                      Oid extension_namespace, int *returned_columns)
 {
 	const char *table = quote_qualified_identifier(
 		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
@@ -97,33 +99,40 @@ char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMat
 	const char *token = quote_identifier(text_column(row, desc, kTokenColumn));
 	const char *count = text_column(row, desc, kCountColumn);
 
+	const char *key_equals = equality_operator(get_atttype(
+		queue_relid, get_attnum(queue_relid, text_column(row, desc, kKeyColumn))));
+
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 	                 "WITH c AS MATERIALIZED (SELECT q.%s AS claim_key, q.%s AS claim_due "
-	                 "FROM %s q WHERE q.%s <= now()",
+	                 "FROM %s q WHERE q.%s OPERATOR(pg_catalog.<=) pg_catalog.now()",
 	                 key, due, table, due);
 	if (transaction != nullptr)
-		appendStringInfo(&sql, " AND q.%s = $1", quote_identifier(transaction));
+		appendStringInfo(&sql, " AND q.%s OPERATOR(pg_catalog.=) $1",
+		                 quote_identifier(transaction));
 	if (hold != nullptr)
 		appendStringInfo(&sql, " AND NOT q.%s", quote_identifier(hold));
 	if (match == VersionMatch::exact)
-		appendStringInfo(&sql, " AND q.%s = $5", version);
+		appendStringInfo(&sql, " AND q.%s %s $5", version,
+		                 extension_operator(extension_namespace, "="));
 	else if (match == VersionMatch::at_most)
-		appendStringInfo(&sql, " AND (q.%s <= $5 OR q.%s IS NULL)", version, version);
+		appendStringInfo(&sql, " AND (q.%s %s $5 OR q.%s IS NULL)", version,
+		                 extension_operator(extension_namespace, "<="), version);
 	// The lease counts from the claim statement, not from the start of its
 	// transaction, so a claim late in a long transaction still gets it whole.
 	appendStringInfo(&sql,
 	                 " ORDER BY q.%s, q.%s LIMIT $2 FOR UPDATE SKIP LOCKED), "
-	                 "u AS (UPDATE %s t SET %s = statement_timestamp() + $3, %s = $4",
+	                 "u AS (UPDATE %s t SET %s = pg_catalog.statement_timestamp() "
+	                 "OPERATOR(pg_catalog.+) $3, %s = $4",
 	                 due, key, table, due, token);
 	if (count != nullptr)
-		appendStringInfo(&sql, ", %s = t.%s + 1", quote_identifier(count),
+		appendStringInfo(&sql, ", %s = t.%s OPERATOR(pg_catalog.+) 1", quote_identifier(count),
 		                 quote_identifier(count));
 	appendStringInfo(&sql,
-	                 " FROM c WHERE t.%s = c.claim_key RETURNING t.*, c.claim_due AS "
+	                 " FROM c WHERE t.%s %s c.claim_key RETURNING t.*, c.claim_due AS "
 	                 "rollout_claim_due) SELECT ",
-	                 key);
+	                 key, key_equals);
 
 	// The table's columns in order, so rows come back in claim order (due,
 	// then key) and in the table's row type.
@@ -185,7 +194,7 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	out->lease = *DatumGetIntervalP(binary_column(row, desc, kLease));
 
 	const char *sql = build_claim_sql(row, desc, out->queue_relid, out->version_match,
-	                                  &out->returned_columns);
+	                                  out->extension_namespace, &out->returned_columns);
 	const Oid version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 	                                         CStringGetDatum("rollout_version"),
 	                                         ObjectIdGetDatum(get_func_namespace(fn_oid)));
@@ -207,8 +216,7 @@ const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 	if (strlen(criteria_id) > kMaxCriteriaIdLength)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 		                errmsg("criteria \"%.*s...\" does not exist", 40, criteria_id),
-		                errdetail("Criteria ids are at most %d characters long.",
-		                          kMaxCriteriaIdLength)));
+		                errdetail("Criteria ids are at most 200 characters long.")));
 	ensure_criteria_cache();
 
 	char key[kMaxCriteriaIdLength + 1] = {};

@@ -5,7 +5,9 @@
 
 #include "postgres_headers.hpp"
 
-constexpr int kMaxCriteriaIdLength = 200;  // matches the CHECK on rollout_criteria
+// rollout_criteria allows ids of up to 200 characters; in UTF-8 that is at
+// most 800 bytes.
+constexpr int kMaxCriteriaIdLength = 800;
 
 enum class VersionMatch {
 	any,      // multi_version off: every row

@@ -9,6 +9,7 @@ extern "C" {
 #include "utils/array.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_operator.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -18,6 +19,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -27,6 +29,7 @@ extern "C" {
 #include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 #include "utils/uuid.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"

@@ -3,6 +3,7 @@
 // yet expired). rollout_retag and rollout_phase_out call it in a loop,
 // committing between batches.
 #include "postgres_headers.hpp"
+#include "sql_text.hpp"
 #include "version_guard.hpp"
 
 extern "C" {
@@ -26,8 +27,9 @@ Datum rollout_retag_batch(PG_FUNCTION_ARGS)
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-	                 "WITH c AS MATERIALIZED (SELECT tableoid, ctid FROM %s WHERE %s = $1",
-	                 table, column);
+	                 "WITH c AS MATERIALIZED (SELECT tableoid, ctid FROM %s WHERE %s %s $1",
+	                 table, column,
+	                 extension_operator(get_func_namespace(fcinfo->flinfo->fn_oid), "="));
 	// A leased row stays with its claimer until the lease ends, whichever
 	// criteria on the table leased it.
 	if (!PG_ARGISNULL(5) && !PG_ARGISNULL(6)) {
@@ -43,13 +45,15 @@ Datum rollout_retag_batch(PG_FUNCTION_ARGS)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			                errmsg("lease_token_columns and lease_due_columns differ in length")));
 		for (int i = 0; i < ntokens; ++i)
-			appendStringInfo(&sql, " AND NOT (%s IS NOT NULL AND %s > now())",
+			appendStringInfo(&sql,
+			                 " AND NOT (%s IS NOT NULL AND %s OPERATOR(pg_catalog.>) pg_catalog.now())",
 			                 quote_identifier(NameStr(*DatumGetName(tokens[i]))),
 			                 quote_identifier(NameStr(*DatumGetName(dues[i]))));
 	}
 	appendStringInfo(&sql,
 	                 " LIMIT $3 FOR UPDATE SKIP LOCKED) UPDATE %s t SET %s = $2 FROM c "
-	                 "WHERE t.tableoid = c.tableoid AND t.ctid = c.ctid",
+	                 "WHERE t.tableoid OPERATOR(pg_catalog.=) c.tableoid "
+	                 "AND t.ctid OPERATOR(pg_catalog.=) c.ctid",
 	                 table, column);
 
 	const Oid version_type = get_fn_expr_argtype(fcinfo->flinfo, 2);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 bool allow_unregistered_versions = true;
+bool restoring_dump = false;
 
 namespace {
 
@@ -79,7 +80,8 @@ void load_config(Oid extension_namespace)
 	}
 	config.nversions = static_cast<int>(SPI_processed);
 
-	run_query(psprintf("SELECT base_version, target_version, (percent * 100)::integer "
+	run_query(psprintf("SELECT base_version, target_version, "
+	                   "(percent OPERATOR(pg_catalog.*) 100::numeric)::integer "
 	                   "FROM %s.rollout_ramp",
 	                   schema));
 	if (SPI_processed == 1) {
@@ -170,6 +172,11 @@ void define_config_settings()
 		"rollout.allow_unregistered",
 		"Whether rows may be tagged with, and claimed as, versions missing from rollout_versions.",
 		"Retired versions are refused either way.", &allow_unregistered_versions, true,
+		PGC_SUSET, 0, nullptr, nullptr, nullptr);
+	DefineCustomBoolVariable(
+		"rollout.restoring",
+		"Set while pg_restore loads a dump: tagging triggers keep rows exactly as dumped.",
+		"Use PGOPTIONS='-c rollout.restoring=on' pg_restore ...", &restoring_dump, false,
 		PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 

@@ -17,6 +17,7 @@ struct Ramp {
 
 // Settings (defined in _PG_init).
 extern bool allow_unregistered_versions;
+extern bool restoring_dump;
 
 // State of a version in rollout_versions. extension_namespace is the schema
 // of the calling function, which is the extension's.

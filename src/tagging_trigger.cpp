@@ -15,6 +15,7 @@
 // query.
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
+#include "sql_text.hpp"
 #include "version_setting.hpp"
 
 namespace {
@@ -24,8 +25,9 @@ constexpr const char *kDefaultColumn = "rollout_version";
 // One row per inheritance key pair; a single row with NULL keys without one.
 constexpr const char *kConfigQuery =
 	"SELECT t.column_name, t.if_unset, t.inherit_from::oid, t.route_by, k.child, k.parent "
-	"FROM %s.rollout_tagging t LEFT JOIN LATERAL unnest(t.inherit_on, t.parent_columns) "
-	"WITH ORDINALITY AS k(child, parent, n) ON true WHERE t.tbl = $1 ORDER BY k.n";
+	"FROM %s.rollout_tagging t LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(t.inherit_on), "
+	"pg_catalog.unnest(t.parent_columns)) WITH ORDINALITY AS k(child, parent, n) ON true "
+	"WHERE t.tbl::oid OPERATOR(pg_catalog.=) $1 ORDER BY k.n";
 
 enum ConfigColumn { kColumnName = 1, kIfUnset, kInheritFrom, kRouteBy, kChildKey, kParentKey };
 
@@ -166,7 +168,8 @@ bool read_tagging_row(const TriggerData *td, Oid extension_namespace, TaggingRow
 	return false;
 }
 
-// SELECT p.<version> FROM <parent> p WHERE p.<k1> = $1 AND ... LIMIT 1
+// SELECT p.<version> FROM <parent> p WHERE p.<k1> = $1::<type> AND ... LIMIT 1,
+// comparing in the parent key's type with its own equality operator.
 SPIPlanPtr prepare_parent_lookup(const TriggerData *td, const TaggingConfig *config,
                                  const TaggingRow &row)
 {
@@ -181,8 +184,11 @@ SPIPlanPtr prepare_parent_lookup(const TriggerData *td, const TaggingConfig *con
 	                     get_rel_name(config->parent_relid)));
 	for (int i = 0; i < config->nkeys; ++i) {
 		argtypes[i] = TupleDescAttr(tupdesc, config->key_attnums[i] - 1)->atttypid;
-		appendStringInfo(&sql, "%sp.%s = $%d", i > 0 ? " AND " : "",
-		                 quote_identifier(row.parent_keys[i]), i + 1);
+		const Oid parent_type =
+			get_atttype(config->parent_relid, get_attnum(config->parent_relid, row.parent_keys[i]));
+		appendStringInfo(&sql, "%sp.%s %s $%d::%s", i > 0 ? " AND " : "",
+		                 quote_identifier(row.parent_keys[i]), equality_operator(parent_type), i + 1,
+		                 format_type_be_qualified(parent_type));
 	}
 	appendStringInfoString(&sql, " LIMIT 1");
 
@@ -343,6 +349,10 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 {
 	check_trigger_event(fcinfo);
 	const TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+	// A restored row is the dumped row: untagged or of a since-retired
+	// version, it was accepted when it was first written.
+	if (restoring_dump)
+		return PointerGetDatum(td->tg_trigtuple);
 	const TaggingConfig *config = tagging_config(td);
 	HeapTuple tuple = td->tg_trigtuple;
 	TupleDesc tupdesc = RelationGetDescr(td->tg_relation);

@@ -38,7 +38,7 @@ void audit_bypass(const TriggerData *td)
 		get_namespace_name(get_func_namespace(td->tg_trigger->tgfoid)));
 	const char *sql = psprintf(
 		"INSERT INTO %s.rollout_audit (action, detail) VALUES ('guard_bypass', "
-		"jsonb_build_object('table', $1::regclass::text, 'operation', $2::text))",
+		"pg_catalog.jsonb_build_object('table', $1::regclass::text, 'operation', $2::text))",
 		schema);
 	Oid argtypes[2] = {OIDOID, TEXTOID};
 	Datum args[2] = {ObjectIdGetDatum(relid),

@@ -17,6 +17,35 @@ struct ParsedSetting {
 char *version_setting_text = nullptr;
 ParsedSetting current_setting = {false, 0};
 
+// rollout.version_scope: with 'transaction', only a version set inside the
+// current transaction (SET LOCAL, set_config(..., true)) counts. Behind a
+// transaction-mode pooler a session SET leaks to the next client on the same
+// server connection; this turns that leak into an error instead of a
+// misattributed row.
+enum VersionScope { kScopeSession, kScopeTransaction };
+
+const struct config_enum_entry scope_options[] = {
+	{"session", kScopeSession, false},
+	{"transaction", kScopeTransaction, false},
+	{nullptr, 0, false},
+};
+
+int version_scope = kScopeSession;
+
+// The local transaction in which rollout.version last changed.
+LocalTransactionId setting_changed_in = InvalidLocalTransactionId;
+
+LocalTransactionId current_local_transaction()
+{
+	if (MyProc == nullptr)
+		return InvalidLocalTransactionId;
+#if PG_VERSION_NUM >= 170000
+	return MyProc->vxid.lxid;
+#else
+	return MyProc->lxid;
+#endif
+}
+
 bool check_version_setting(char **newval, void **extra, GucSource)
 {
 	ParsedSetting parsed = {false, 0};
@@ -58,6 +87,7 @@ bool check_version_setting(char **newval, void **extra, GucSource)
 void assign_version_setting(const char *, void *extra)
 {
 	current_setting = *static_cast<const ParsedSetting *>(extra);
+	setting_changed_in = current_local_transaction();
 }
 
 }  // namespace
@@ -71,17 +101,26 @@ void define_version_setting()
 		"Digits (1010111213) or the dotted form (10.1.0.11.12.13). Empty means no version.",
 		&version_setting_text, "", PGC_USERSET, 0, check_version_setting,
 		assign_version_setting, nullptr);
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("rollout");
-#else
-	EmitWarningsOnPlaceholders("rollout");
-#endif
+	DefineCustomEnumVariable(
+		"rollout.version_scope",
+		"Whether rollout.version set in an earlier transaction still counts.",
+		"'transaction' accepts only SET LOCAL or set_config(..., true) in the current "
+		"transaction, as transaction-mode poolers need.",
+		&version_scope, kScopeSession, scope_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 bool session_version(rollout::Version *out)
 {
 	if (!current_setting.is_set)
 		return false;
+	if (version_scope == kScopeTransaction && setting_changed_in != current_local_transaction())
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("rollout.version was set before this transaction"),
+		         errdetail("rollout.version_scope is 'transaction': a version set for the session "
+		                   "may belong to another client of the same pooled connection."),
+		         errhint("Use SET LOCAL rollout.version or set_config('rollout.version', ..., "
+		                 "true) inside the transaction, or pass as_version.")));
 	*out = current_setting.version;
 	return true;
 }

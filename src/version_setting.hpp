@@ -4,7 +4,7 @@
 
 #include "core/version.hpp"
 
-// Registers rollout.version and reserves the "rollout." prefix; from _PG_init.
+// Registers rollout.version and rollout.version_scope; from _PG_init.
 void define_version_setting();
 
 // The session's version; false when rollout.version is empty (no version).

@@ -87,8 +87,10 @@ echo "== claim stress"
 run_counted_suite stress bash test/stress/claim_stress.sh
 
 # Each of these starts clusters of its own.
-echo "== hot standby"
-run_counted_suite standby bash test/reliability/standby_test.sh
+for suite in crash dump_restore pooler privilege injection standby; do
+	echo "== $suite"
+	run_counted_suite "$suite" bash "test/reliability/${suite}_test.sh"
+done
 
 rm -f fuzz.log regress.log isolation.log pgtap.log
 echo
