@@ -123,11 +123,11 @@ echo "== seeded $(value "SELECT string_agg(rollout_version_format(version) || ':
 echo "== pgbench"
 pgbench_log=$(mktemp /tmp/claim_stress.pgbench.XXXXXX)
 pgbench_rc=0
-"$PG_BINDIR/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_TO_RUN" \
+"$PG_BINDIR/pgbench" -n --failures-detailed -c "$CLIENTS" -j 2 -T "$SECONDS_TO_RUN" \
 	-f "$HERE/claim.sql@8" -f "$HERE/complete.sql@3" -f "$HERE/late_complete.sql@1" \
 	-f "$HERE/replay.sql@1" -f "$HERE/produce.sql@1" \
 	"$DB" >"$pgbench_log" 2>&1 || pgbench_rc=$?
-grep -E '^(number of (transactions actually processed|failed transactions)|tps|SQL script [0-9]|.* - weight|.*abort|.*ERROR|.*error)' \
+grep -E '^(number of (transactions actually processed|failed transactions|serialization failures|deadlock failures)|tps|SQL script [0-9]|.* - weight|.*abort|.*ERROR|.*error)' \
 	"$pgbench_log" | sed 's/^/   /' | head -40 || true
 
 # result OK LABEL DETAIL

@@ -18,4 +18,6 @@ SELECT p.claim_id, p.task_q_key, p.claim_token,
        CASE WHEN p.do_retry THEN rollout_retry(p.task_q_key, p.claim_token, interval '0')
             ELSE rollout_complete(p.task_q_key, p.claim_token) END,
        now()
-  FROM picked p;
+  -- Act in key order: completers racing for the same rows then queue
+  -- behind each other instead of deadlocking.
+  FROM (SELECT * FROM picked ORDER BY task_q_key OFFSET 0) p;
