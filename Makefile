@@ -21,15 +21,21 @@ PG_CONFIG ?= pg_config
 # exception can unwind into PostgreSQL. The server headers are system headers
 # so that -Wextra judges only our code.
 PG_CXXFLAGS = -std=c++17 -fno-exceptions -fno-rtti -Wall -Wextra -Werror -Wno-register \
-	-isystem $(shell $(PG_CONFIG) --includedir-server)
+	-isystem $(shell $(PG_CONFIG) --includedir-server) -MMD -MP
 SHLIB_LINK = -lstdc++
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # PGXS would also compile the C++ to LLVM bitcode, without PG_CXXFLAGS.
 override with_llvm = no
 
+EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/core_unit_test test/fuzz/version_fuzz
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Rebuild every object whose headers changed (struct layouts are shared
+# between files).
+-include $(OBJS:.o=.d)
 
 .PHONY: test demo unit fuzz
 
@@ -37,6 +43,7 @@ include $(PGXS)
 test:
 	bash test/scripts/run-tests.sh
 
+# DEMO_ARGS passes options to the driver, e.g. make demo DEMO_ARGS="--orders 200".
 demo:
 	bash test/scripts/run-demo.sh
 

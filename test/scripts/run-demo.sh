@@ -33,7 +33,7 @@ DRIVER=test/demo/driver/rollout_demo
 ensure_dependencies
 build_and_install
 echo "== building the demo driver"
-make -C test/demo/driver -s
+make -C test/demo/driver -s -j"$(nproc)"
 # Bad options (exit 2) and --help stop here, before any cluster starts.
 "$DRIVER" --check-args "${DEMO_ARGV[@]}" || exit $?
 for arg in "${DEMO_ARGV[@]}"; do

@@ -83,6 +83,13 @@ not_ok=$(grep -cE '^\s*not ok ' pgtap.log || true)
 if ! grep -q '^Result: PASS' pgtap.log && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
 record pgtap "$ok" "$not_ok"
 
+echo "== demo: a short staged rollout"
+make -s -C test/demo/driver -j"$(nproc)"
+psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE rollout_demo'
+psql -q -X -v ON_ERROR_STOP=1 -d rollout_demo -o /dev/null -c 'CREATE EXTENSION rollout_ext' \
+	-f test/demo/reference_schema.sql -f test/demo/demo_audit.sql
+run_counted_suite demo test/demo/driver/rollout_demo --dsn dbname=rollout_demo --orders 200 --duration 20
+
 echo "== claim stress"
 run_counted_suite stress bash test/stress/claim_stress.sh
 

@@ -1,0 +1,66 @@
+#include "fleet.hpp"
+
+#include "agent_catalog.hpp"
+
+namespace demo {
+
+Fleet::Fleet(const Options &options, const Versions &versions, Stats &stats, EventLog &events)
+	: options_(options), versions_(versions), stats_(stats), events_(events)
+{
+}
+
+void Fleet::start()
+{
+	for (const VersionInfo &version : versions_) {
+		app_servers_[version.index] = std::make_unique<AppServer>(version, options_, stats_, events_);
+		app_servers_[version.index]->start();
+		for (int server = 1; server <= options_.agents_per_version; ++server) {
+			for (const AgentSpec &spec : reference_agents()) {
+				agents_[version.index].push_back(
+					std::make_unique<AgentRunner>(spec, version, server, options_, stats_, events_,
+					                              kill_tickets_[version.index]));
+				agents_[version.index].back()->start();
+			}
+		}
+		events_.add(version.name() + ": application server and " +
+		            std::to_string(agents_[version.index].size()) + " agent threads (" +
+		            std::to_string(options_.agents_per_version) + " agent server(s) x " +
+		            std::to_string(reference_agents().size()) + " agents) started");
+	}
+}
+
+void Fleet::finish_app_servers()
+{
+	for (auto &server : app_servers_)
+		if (server != nullptr)
+			server->finish();
+}
+
+std::size_t Fleet::orders_queued() const
+{
+	std::size_t queued = 0;
+	for (const auto &server : app_servers_)
+		if (server != nullptr)
+			queued += server->queued();
+	return queued;
+}
+
+void Fleet::stop_agents(int version)
+{
+	for (auto &agent : agents_[version])
+		agent->request_stop();
+	for (auto &agent : agents_[version])
+		agent->join();
+}
+
+std::vector<AbandonedClaim> Fleet::take_abandoned()
+{
+	std::vector<AbandonedClaim> all;
+	for (auto &version_agents : agents_)
+		for (auto &agent : version_agents)
+			if (auto abandoned = agent->take_abandoned())
+				all.push_back(std::move(*abandoned));
+	return all;
+}
+
+}  // namespace demo

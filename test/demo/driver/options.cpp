@@ -1,0 +1,158 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace demo {
+
+namespace {
+
+long long parse_integer(const std::string &option, const std::string &text, long long low,
+                        long long high)
+{
+	if (text.empty())
+		throw UsageError(option + " needs a value");
+	char *end = nullptr;
+	errno = 0;
+	const long long value = std::strtoll(text.c_str(), &end, 10);
+	if (errno != 0 || *end != '\0')
+		throw UsageError(option + ": \"" + text + "\" is not an integer");
+	if (value < low || value > high)
+		throw UsageError(option + ": " + text + " is out of range (" + std::to_string(low) +
+		                 " to " + std::to_string(high) + ")");
+	return value;
+}
+
+std::uint64_t parse_seed(const std::string &text)
+{
+	if (text.empty() || text[0] == '-')
+		throw UsageError("--seed: \"" + text + "\" is not a non-negative integer");
+	char *end = nullptr;
+	errno = 0;
+	const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
+	if (errno != 0 || *end != '\0')
+		throw UsageError("--seed: \"" + text + "\" is not a non-negative integer");
+	return value;
+}
+
+// "10,50,100": strictly increasing percentages above 0, the last one 100, at
+// most two decimals (rollout_set_ramp's precision).
+std::vector<double> parse_ramp(const std::string &text)
+{
+	std::vector<double> steps;
+	std::stringstream in(text);
+	std::string part;
+	while (std::getline(in, part, ',')) {
+		char *end = nullptr;
+		errno = 0;
+		const double value = std::strtod(part.c_str(), &end);
+		if (part.empty() || errno != 0 || *end != '\0')
+			throw UsageError("--ramp: \"" + part + "\" is not a percentage");
+		if (value <= 0 || value > 100)
+			throw UsageError("--ramp: " + part + " is not above 0 and at most 100");
+		if (std::fabs(value * 100 - std::round(value * 100)) > 1e-6)
+			throw UsageError("--ramp: " + part + " has more than two decimals");
+		if (!steps.empty() && value <= steps.back())
+			throw UsageError("--ramp: the steps must increase");
+		steps.push_back(value);
+	}
+	if (steps.empty() || text.back() == ',')
+		throw UsageError("--ramp needs a list such as 10,50,100");
+	if (steps.back() != 100)
+		throw UsageError("--ramp: the last step must be 100 (V1 is phased out after it)");
+	return steps;
+}
+
+}  // namespace
+
+Options parse_options(int argc, char **argv)
+{
+	Options options;
+	for (int i = 1; i < argc; ++i) {
+		std::string arg = argv[i];
+		std::string value;
+		bool has_inline_value = false;
+		if (arg.rfind("--", 0) == 0) {
+			const auto eq = arg.find('=');
+			if (eq != std::string::npos) {
+				value = arg.substr(eq + 1);
+				arg = arg.substr(0, eq);
+				has_inline_value = true;
+			}
+		}
+		auto take_value = [&]() -> std::string {
+			if (has_inline_value)
+				return value;
+			if (i + 1 >= argc)
+				throw UsageError(arg + " needs a value");
+			return argv[++i];
+		};
+		auto no_value = [&]() {
+			if (has_inline_value)
+				throw UsageError(arg + " takes no value");
+		};
+
+		if (arg == "-h" || arg == "--help") {
+			no_value();
+			options.help = true;
+		} else if (arg == "--orders") {
+			options.orders = static_cast<int>(parse_integer(arg, take_value(), 1, 100000));
+		} else if (arg == "--duration") {
+			options.duration = static_cast<int>(parse_integer(arg, take_value(), 5, 3600));
+		} else if (arg == "--agents-per-version") {
+			options.agents_per_version = static_cast<int>(parse_integer(arg, take_value(), 1, 5));
+		} else if (arg == "--ramp") {
+			options.ramp = parse_ramp(take_value());
+		} else if (arg == "--seed") {
+			options.seed = parse_seed(take_value());
+		} else if (arg == "--no-kill") {
+			no_value();
+			options.kill = false;
+		} else if (arg == "--dsn") {
+			options.dsn = take_value();
+			if (options.dsn.empty())
+				throw UsageError("--dsn needs a connection string");
+		} else if (arg == "--check-args") {
+			no_value();
+			options.check_only = true;
+		} else {
+			throw UsageError("unknown option \"" + std::string(argv[i]) + "\"");
+		}
+	}
+	return options;
+}
+
+std::string usage_text(const std::string &program)
+{
+	return "usage: " + program + " [options]\n"
+	       "\n"
+	       "Plays a staged rollout of the reference agents from V1 (9.4) to V2 (10.1) on a\n"
+	       "database holding test/demo/reference_schema.sql and test/demo/demo_audit.sql:\n"
+	       "application servers of both versions create orders, every agent runs per version\n"
+	       "on its own connection, the ramp rises 0% -> ... -> 100%, V1 is phased out, and a\n"
+	       "final audit checks that no row was processed by the wrong version or lost.\n"
+	       "\n"
+	       "options:\n"
+	       "  --orders N               orders the application servers create (default 500)\n"
+	       "  --duration SECONDS       pacing: the ramp steps take about 70% of it, then V1 is\n"
+	       "                           phased out and the rest drains; the run gives up\n"
+	       "                           SECONDS + 90 after it starts (default 45, at least 5)\n"
+	       "  --agents-per-version N   agent servers per version, each running every agent on\n"
+	       "                           its own thread and connection (default 2, at most 5)\n"
+	       "  --ramp P1,P2,...,100     percent of new orders routed to V2 at each step, after\n"
+	       "                           a first step at 0% (default 10,50,100)\n"
+	       "  --seed N                 seed of the order mix and of the injected failures\n"
+	       "                           (default 42)\n"
+	       "  --no-kill                do not kill an agent in the middle of its claim\n"
+	       "  --dsn CONNINFO           database to use (conninfo string or URI); default: the\n"
+	       "                           PG* environment variables\n"
+	       "  --check-args             validate the options and exit\n"
+	       "  -h, --help               this text\n"
+	       "\n"
+	       "exit status: 0 when every invariant of the final audit holds, 1 when one fails or\n"
+	       "the run cannot proceed, 2 on bad options.\n";
+}
+
+}  // namespace demo
