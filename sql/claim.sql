@@ -85,7 +85,7 @@ SELECT rollout_complete(task_q_key, claim_token) AS stale_complete FROM first_cl
 SELECT rollout_complete(task_q_key, claim_token) AS current_complete FROM second_claim;
 
 -- Redefining a criteria takes effect at once (the cached plan is replaced).
-SELECT rollout_define_criteria('SHORT');
+SELECT rollout_define_criteria('SHORT', lease => '5 minutes');
 INSERT INTO rollout_task_q (transaction_id, data_key, rollout_version)
 VALUES ('SHORT', 'old', '9.4'), ('SHORT', 'new', '10.1');
 SELECT data_key FROM rollout_claim('SHORT');
@@ -103,6 +103,11 @@ SELECT rollout_define_criteria('MONITOR', queue_table => 'order_header',
                                key_column => 'order_header_key', due_column => 'Next Alert',
                                hold_column => 'held', lease => '1 hour');
 \d order_header
+-- Redefining a criteria changes only what is given.
+SELECT rollout_define_criteria('MONITOR', lease => '2 hours');
+SELECT criteria_id, queue_table, key_column, due_column, hold_column, token_column, lease
+  FROM rollout_criteria WHERE criteria_id = 'MONITOR';
+SELECT rollout_define_criteria('MONITOR', lease => '1 hour');
 SET rollout.version = '9.4';
 INSERT INTO order_header VALUES ('O1', '2026-01-01'), ('O2', '2026-01-02'), ('O3', NULL);
 SET rollout.version = '10.1';

@@ -530,34 +530,63 @@ BEGIN
 END
 $$;
 
+-- Every argument left NULL keeps the criteria's current value when it is
+-- redefined, or takes the default shown in the README when it is new.
 CREATE FUNCTION rollout_define_criteria(
 	criteria_id text,
 	transaction_id text DEFAULT NULL,
 	queue_table regclass DEFAULT NULL,
 	key_column name DEFAULT NULL,
 	due_column name DEFAULT NULL,
-	version_column name DEFAULT 'rollout_version',
+	version_column name DEFAULT NULL,
 	transaction_column name DEFAULT NULL,
 	hold_column name DEFAULT NULL,
-	multi_version boolean DEFAULT true,
-	base_version boolean DEFAULT false,
-	batch_size integer DEFAULT 5000,
-	lease interval DEFAULT '5 minutes',
-	token_column name DEFAULT 'rollout_claim_token'
+	multi_version boolean DEFAULT NULL,
+	base_version boolean DEFAULT NULL,
+	batch_size integer DEFAULT NULL,
+	lease interval DEFAULT NULL,
+	token_column name DEFAULT NULL
 ) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 DECLARE
 	task_q CONSTANT regclass := '@extschema@.rollout_task_q'::regclass;
+	current @extschema@.rollout_criteria;
 	count_column name;
 BEGIN
-	IF criteria_id IS NULL OR multi_version IS NULL OR base_version IS NULL
-	   OR batch_size IS NULL OR lease IS NULL OR version_column IS NULL THEN
-		RAISE EXCEPTION 'criteria_id, version_column, multi_version, base_version, batch_size and lease must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
+	IF criteria_id IS NULL THEN
+		RAISE EXCEPTION 'criteria_id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF length(criteria_id) NOT BETWEEN 1 AND 200 THEN
 		RAISE EXCEPTION 'criteria id must be 1 to 200 characters long'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+
+	SELECT * INTO current FROM @extschema@.rollout_criteria c
+	 WHERE c.criteria_id = rollout_define_criteria.criteria_id;
+	IF FOUND THEN
+		transaction_id := coalesce(transaction_id, current.transaction_id);
+		queue_table := coalesce(queue_table, current.queue_table);
+		IF queue_table = current.queue_table THEN
+			key_column := coalesce(key_column, current.key_column);
+			due_column := coalesce(due_column, current.due_column);
+			version_column := coalesce(version_column, current.version_column);
+			transaction_column := coalesce(transaction_column, current.transaction_column);
+			hold_column := coalesce(hold_column, current.hold_column);
+			token_column := coalesce(token_column, current.token_column);
+		END IF;
+		multi_version := coalesce(multi_version, current.multi_version);
+		base_version := coalesce(base_version, current.base_version);
+		batch_size := coalesce(batch_size, current.batch_size);
+		lease := coalesce(lease, current.lease);
+	END IF;
+	transaction_id := coalesce(transaction_id, criteria_id);
+	queue_table := coalesce(queue_table, task_q);
+	version_column := coalesce(version_column, 'rollout_version');
+	token_column := coalesce(token_column, 'rollout_claim_token');
+	multi_version := coalesce(multi_version, true);
+	base_version := coalesce(base_version, false);
+	batch_size := coalesce(batch_size, 5000);
+	lease := coalesce(lease, interval '5 minutes');
+
 	IF batch_size <= 0 THEN
 		RAISE EXCEPTION 'batch_size must be positive, not %', batch_size
 			USING ERRCODE = 'invalid_parameter_value';
@@ -567,12 +596,10 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'The lease is how long a claimed row stays with its claimer before another agent may take it.';
 	END IF;
-	transaction_id := coalesce(transaction_id, criteria_id);
 	IF length(transaction_id) NOT BETWEEN 1 AND 200 THEN
 		RAISE EXCEPTION 'transaction id must be 1 to 200 characters long'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	queue_table := coalesce(queue_table, task_q);
 
 	IF queue_table = task_q THEN
 		key_column := 'task_q_key';
@@ -598,9 +625,6 @@ BEGIN
 		END IF;
 		IF hold_column IS NOT NULL THEN
 			PERFORM @extschema@.rollout_check_column_type(queue_table, hold_column, 'boolean');
-		END IF;
-		IF token_column IS NULL THEN
-			RAISE EXCEPTION 'token_column must not be null' USING ERRCODE = 'null_value_not_allowed';
 		END IF;
 		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = queue_table
 		                AND attname = token_column AND attnum > 0 AND NOT attisdropped) THEN
@@ -888,23 +912,47 @@ $$;
 COMMENT ON FUNCTION rollout_phase_out_begin(rollout_version, rollout_version) IS
 	'internal: the first step of rollout_phase_out';
 
+-- Parents before children: a child row inserted while its parent is being
+-- retagged then inherits the new version rather than the draining one.
 CREATE FUNCTION rollout_phase_out_tables() RETURNS SETOF regclass
 LANGUAGE sql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
-	SELECT tbl FROM @extschema@.rollout_tagged_tables ORDER BY tbl::text
+	WITH RECURSIVE depth (tbl, depth) AS (
+		SELECT t.tbl, 0 FROM @extschema@.rollout_tagging t WHERE t.inherit_from IS NULL
+		UNION ALL
+		SELECT t.tbl, d.depth + 1
+		  FROM @extschema@.rollout_tagging t JOIN depth d ON t.inherit_from = d.tbl
+		 WHERE d.depth < 32
+	)
+	SELECT tt.tbl
+	  FROM @extschema@.rollout_tagged_tables tt
+	  LEFT JOIN (SELECT tbl, max(depth) AS depth FROM depth GROUP BY tbl) d ON d.tbl = tt.tbl
+	 ORDER BY coalesce(d.depth, 0), tt.tbl::text
 $$;
 COMMENT ON FUNCTION rollout_phase_out_tables() IS 'internal: the tables rollout_phase_out drains';
 
--- Ends a phase-out pass: retires old_version when nothing of it is left.
-CREATE FUNCTION rollout_phase_out_finish(old_version rollout_version, remaining bigint)
-RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+-- Ends a phase-out pass: retires old_version when nothing of it is left in
+-- any tagged table. Counted again here, in the transaction that retires, so a
+-- row committed during the pass is not missed.
+CREATE FUNCTION rollout_phase_out_finish(old_version rollout_version, INOUT remaining bigint,
+                                         OUT state text)
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	t record;
+	n bigint;
 BEGIN
+	remaining := 0;
+	FOR t IN SELECT tbl, column_name FROM @extschema@.rollout_tagged_tables LOOP
+		EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', t.tbl, t.column_name)
+			INTO n USING old_version;
+		remaining := remaining + n;
+	END LOOP;
 	IF remaining = 0 THEN
 		PERFORM @extschema@.rollout_set_version_state(old_version, 'retired');
 	ELSE
 		RAISE NOTICE '% rows of version % are still claimed; run rollout_phase_out again after their leases end',
 			remaining, @extschema@.rollout_version_format(old_version);
 	END IF;
-	RETURN (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version);
+	state := (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version);
 END
 $$;
 COMMENT ON FUNCTION rollout_phase_out_finish(rollout_version, bigint) IS
@@ -932,7 +980,8 @@ BEGIN
 		moved := moved OPERATOR(pg_catalog.+) table_moved;
 		remaining := remaining OPERATOR(pg_catalog.+) table_skipped;
 	END LOOP;
-	state := @extschema@.rollout_phase_out_finish(old_version, remaining);
+	SELECT f.remaining, f.state INTO remaining, state
+	  FROM @extschema@.rollout_phase_out_finish(old_version, remaining) f;
 	COMMIT;
 END
 $$;
