@@ -21,18 +21,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../scripts/cluster.sh
 source "$REPO_ROOT/test/scripts/cluster.sh"
 
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-info() { echo "  # $*"; }
-check() {  # DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1 (expected [$2], got [$3])"; fi
-}
-finish() {
-	echo "$NAME: $PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
-}
+source "$REPO_ROOT/test/reliability/checks.sh"
 
 ensure_dependencies
 start_cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off

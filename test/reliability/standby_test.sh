@@ -4,17 +4,9 @@
 # clear read-only error. Starts its own primary and standby.
 # The last line is "standby: N passed, N failed".
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/cluster.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/checks.sh"
 set +e
-
-passed=0
-failed=0
-check() {  # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		passed=$((passed + 1)); echo "ok   $1"
-	else
-		failed=$((failed + 1)); echo "FAIL $1: expected [$2], got [$3]"
-	fi
-}
+NAME=standby
 
 start_cluster -c wal_level=replica -c max_wal_senders=4 -c hot_standby=on
 PRIMARY_PORT=$PGPORT
@@ -58,5 +50,4 @@ check "claim refused as read-only (25006)" "25006" "$(grep -oE '25006' <<<"$clai
 echo "     $(grep -m1 ERROR <<<"$claim")"
 check "nothing claimed on the primary" 0 "$(psql -qXAt -c 'SELECT count(*) FROM rollout_task_q WHERE claim_token IS NOT NULL')"
 
-echo "standby: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
