@@ -128,6 +128,14 @@ SELECT order_header_key, rollout_retry_rows('MONITOR', order_header_key, rollout
 SELECT order_header_key, "Next Alert" > now() AS due_later, rollout_claim_token IS NULL AS released
   FROM order_header WHERE order_header_key = 'O4';
 
+-- A plan is kept per batch size in use; more sizes than plan slots still work.
+TRUNCATE rollout_task_q;
+INSERT INTO rollout_task_q (transaction_id, data_key)
+SELECT 'SCHEDULE.0001', 'P' || g FROM generate_series(1, 30) g;
+SELECT n, (SELECT count(*) FROM rollout_claim('SCHEDULE.0001', n)) AS claimed
+  FROM generate_series(1, 6) n;
+SELECT count(*) AS left_unclaimed FROM rollout_task_q WHERE claim_token IS NULL;
+
 -- Claim errors.
 SELECT * FROM rollout_claim('NO.SUCH.CRITERIA');
 SELECT * FROM rollout_claim(NULL);

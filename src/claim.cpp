@@ -122,8 +122,7 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 		                       request.criteria_id),
 		                errdetail("A claim updates the rows it hands out."),
 		                errhint("Claim on the primary; the backlog and drain views work here.")));
-	const ClaimCriteria *criteria = lookup_claim_criteria(fcinfo->flinfo->fn_oid,
-	                                                      request.criteria_id);
+	ClaimCriteria *criteria = lookup_claim_criteria(fcinfo->flinfo->fn_oid, request.criteria_id);
 	check_row_type(criteria, request);
 	const rollout::Version version = claimer_version(criteria, request);
 	if (request.has_max_rows && request.max_rows <= 0)
@@ -135,9 +134,8 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
 	Interval lease = criteria->lease;
-	Datum args[5] = {
+	Datum args[4] = {
 		CStringGetTextDatum(criteria->transaction_id),
-		Int64GetDatum(limit),
 		IntervalPGetDatum(&lease),
 		UUIDPGetDatum(new_claim_token()),
 		Int64GetDatum(version),
@@ -145,7 +143,7 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_claim: SPI_connect failed");
-	const int rc = SPI_execute_plan(criteria->claim_plan, args, nullptr, false, 0);
+	const int rc = SPI_execute_plan(claim_plan(criteria, limit), args, nullptr, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
 	store_claimed_rows(rsinfo, criteria);

@@ -84,10 +84,11 @@ Datum binary_column(HeapTuple row, TupleDesc desc, int column)
 	return value;
 }
 
-// The claim statement for one criteria; every eligibility predicate, the
-// version included, is inside the locked, materialized scan.
-char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatch match,
-                      Oid extension_namespace, int *returned_columns)
+// The claim statement for one criteria, split around its LIMIT; every
+// eligibility predicate, the version included, is inside the locked,
+// materialized scan.
+void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatch match,
+                     Oid extension_namespace, int *returned_columns, char **head, char **tail)
 {
 	const char *table = quote_qualified_identifier(
 		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
@@ -114,18 +115,21 @@ char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMat
 	if (hold != nullptr)
 		appendStringInfo(&sql, " AND NOT q.%s", quote_identifier(hold));
 	if (match == VersionMatch::exact)
-		appendStringInfo(&sql, " AND q.%s %s $5", version,
+		appendStringInfo(&sql, " AND q.%s %s $4", version,
 		                 extension_operator(extension_namespace, "="));
 	else if (match == VersionMatch::at_most)
-		appendStringInfo(&sql, " AND (q.%s %s $5 OR q.%s IS NULL)", version,
+		appendStringInfo(&sql, " AND (q.%s %s $4 OR q.%s IS NULL)", version,
 		                 extension_operator(extension_namespace, "<="), version);
 	// The lease counts from the claim statement, not from the start of its
 	// transaction, so a claim late in a long transaction still gets it whole.
+	appendStringInfo(&sql, " ORDER BY q.%s, q.%s LIMIT ", due, key);
+	*head = MemoryContextStrdup(TopMemoryContext, sql.data);
+	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-	                 " ORDER BY q.%s, q.%s LIMIT $2 FOR UPDATE SKIP LOCKED), "
+	                 " FOR UPDATE SKIP LOCKED), "
 	                 "u AS (UPDATE %s t SET %s = pg_catalog.statement_timestamp() "
-	                 "OPERATOR(pg_catalog.+) $3, %s = $4",
-	                 due, key, table, due, token);
+	                 "OPERATOR(pg_catalog.+) $2, %s = $3",
+	                 table, due, token);
 	if (count != nullptr)
 		appendStringInfo(&sql, ", %s = t.%s OPERATOR(pg_catalog.+) 1", quote_identifier(count),
 		                 quote_identifier(count));
@@ -151,7 +155,8 @@ char *build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMat
 	appendStringInfo(&sql, " FROM u ORDER BY u.rollout_claim_due, u.%s", key);
 
 	*returned_columns = columns;
-	return sql.data;
+	*tail = MemoryContextStrdup(TopMemoryContext, sql.data);
+	pfree(sql.data);
 }
 
 // Reads the criteria row and prepares its claim plan. Runs inside SPI.
@@ -193,25 +198,31 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	out->batch_size = DatumGetInt32(binary_column(row, desc, kBatchSize));
 	out->lease = *DatumGetIntervalP(binary_column(row, desc, kLease));
 
-	const char *sql = build_claim_sql(row, desc, out->queue_relid, out->version_match,
-	                                  out->extension_namespace, &out->returned_columns);
-	const Oid version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-	                                         CStringGetDatum("rollout_version"),
-	                                         ObjectIdGetDatum(get_func_namespace(fn_oid)));
-	Oid argtypes[5] = {TEXTOID, INT8OID, INTERVALOID, UUIDOID, version_type};
-	SPIPlanPtr plan = SPI_prepare(sql, 5, argtypes);
-	if (plan == nullptr)
-		elog(ERROR, "rollout_claim: could not prepare the claim for criteria \"%s\": %s",
-		     criteria_id, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "rollout_claim: SPI_keepplan failed");
-	out->claim_plan = plan;
+	build_claim_sql(row, desc, out->queue_relid, out->version_match, out->extension_namespace,
+	                &out->returned_columns, &out->claim_sql_head, &out->claim_sql_tail);
+	out->version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+	                                    CStringGetDatum("rollout_version"),
+	                                    ObjectIdGetDatum(get_func_namespace(fn_oid)));
+	out->nplans = 0;
 	return true;
+}
+
+void release_claim_plans(ClaimCriteria *criteria)
+{
+	for (int i = 0; i < criteria->nplans; ++i)
+		SPI_freeplan(criteria->plans[i]);
+	criteria->nplans = 0;
+	if (criteria->claim_sql_head != nullptr)
+		pfree(criteria->claim_sql_head);
+	if (criteria->claim_sql_tail != nullptr)
+		pfree(criteria->claim_sql_tail);
+	criteria->claim_sql_head = nullptr;
+	criteria->claim_sql_tail = nullptr;
 }
 
 }  // namespace
 
-const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
+ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 {
 	if (strlen(criteria_id) > kMaxCriteriaIdLength)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -226,7 +237,7 @@ const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 		return cached;
 
 	const uint64 counter_before = invalidation_counter;
-	ClaimCriteria fresh;
+	ClaimCriteria fresh = {};
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_claim: SPI_connect failed");
 	const bool found = read_criteria(fn_oid, criteria_id, &fresh);
@@ -238,11 +249,42 @@ const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 
 	bool existed;
 	auto *entry = static_cast<ClaimCriteria *>(hash_search(criteria_cache, key, HASH_ENTER, &existed));
-	if (existed && entry->claim_plan != nullptr)
-		SPI_freeplan(entry->claim_plan);
+	if (existed)
+		release_claim_plans(entry);
 	*entry = fresh;
 	// An invalidation that arrived while the catalogs were read means the plan
 	// may already be stale: use it for this call, rebuild on the next.
 	entry->valid = (invalidation_counter == counter_before);
 	return entry;
+}
+
+SPIPlanPtr claim_plan(ClaimCriteria *criteria, int64 limit)
+{
+	for (int i = 0; i < criteria->nplans; ++i)
+		if (criteria->plan_limits[i] == limit)
+			return criteria->plans[i];
+
+	// Agents use one or two batch sizes; past the slots, the oldest plan goes.
+	if (criteria->nplans == kClaimPlansPerCriteria) {
+		SPI_freeplan(criteria->plans[0]);
+		memmove(&criteria->plans[0], &criteria->plans[1],
+		        sizeof(SPIPlanPtr) * (kClaimPlansPerCriteria - 1));
+		memmove(&criteria->plan_limits[0], &criteria->plan_limits[1],
+		        sizeof(int64) * (kClaimPlansPerCriteria - 1));
+		--criteria->nplans;
+	}
+
+	const char *sql = psprintf("%s" INT64_FORMAT "%s", criteria->claim_sql_head, limit,
+	                           criteria->claim_sql_tail);
+	Oid argtypes[4] = {TEXTOID, INTERVALOID, UUIDOID, criteria->version_type};
+	SPIPlanPtr plan = SPI_prepare_cursor(sql, 4, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	if (plan == nullptr)
+		elog(ERROR, "rollout_claim: could not prepare the claim for criteria \"%s\": %s",
+		     criteria->criteria_id, SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "rollout_claim: SPI_keepplan failed");
+	criteria->plan_limits[criteria->nplans] = limit;
+	criteria->plans[criteria->nplans] = plan;
+	++criteria->nplans;
+	return plan;
 }

@@ -9,6 +9,8 @@
 // most 800 bytes.
 constexpr int kMaxCriteriaIdLength = 800;
 
+constexpr int kClaimPlansPerCriteria = 4;
+
 enum class VersionMatch {
 	any,      // multi_version off: every row
 	exact,    // the row's version equals the caller's
@@ -27,11 +29,23 @@ struct ClaimCriteria {
 	int32 batch_size;
 	Interval lease;
 	int returned_columns;  // non-dropped columns of the queue table
-	// $1 transaction text, $2 limit bigint, $3 lease interval, $4 token uuid,
-	// $5 caller's version rollout_version
-	SPIPlanPtr claim_plan;
+	Oid version_type;
+	// The claim statement around its LIMIT, in TopMemoryContext. Parameters:
+	// $1 transaction text, $2 lease interval, $3 token uuid, $4 caller's
+	// version rollout_version.
+	char *claim_sql_head;
+	char *claim_sql_tail;
+	// One generic plan per batch size in use. The LIMIT is a constant in each:
+	// with a parameter there, a generic plan assumes a tenth of the table and
+	// joins the UPDATE by scanning it, so PostgreSQL would replan every call.
+	int nplans;
+	int64 plan_limits[kClaimPlansPerCriteria];
+	SPIPlanPtr plans[kClaimPlansPerCriteria];
 };
 
 // The cached criteria; raises undefined_object when it is not registered.
 // fn_oid is the calling SQL function, whose schema holds the extension.
-const ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id);
+ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id);
+
+// The prepared claim of up to `limit` rows. Call inside SPI.
+SPIPlanPtr claim_plan(ClaimCriteria *criteria, int64 limit);
