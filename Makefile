@@ -12,7 +12,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 REGRESS = version_type version_setting tagging claim rollout_control reference_agents
-ISOLATION = tagging_concurrent claim_concurrent retag_concurrent
+ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 
 PG_CONFIG ?= pg_config

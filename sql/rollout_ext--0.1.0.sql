@@ -940,6 +940,9 @@ DECLARE
 	t record;
 	n bigint;
 BEGIN
+	-- Writers of a draining version hold a share lock on its row until they
+	-- commit; taking this lock first makes the count below see their rows.
+	PERFORM FROM @extschema@.rollout_versions v WHERE v.version = old_version FOR UPDATE;
 	remaining := 0;
 	FOR t IN SELECT tbl, column_name FROM @extschema@.rollout_tagged_tables LOOP
 		EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', t.tbl, t.column_name)
@@ -949,7 +952,7 @@ BEGIN
 	IF remaining = 0 THEN
 		PERFORM @extschema@.rollout_set_version_state(old_version, 'retired');
 	ELSE
-		RAISE NOTICE '% rows of version % are still claimed; run rollout_phase_out again after their leases end',
+		RAISE NOTICE '% rows of version % remain (claimed, or written during this pass); run rollout_phase_out again once their leases end',
 			remaining, @extschema@.rollout_version_format(old_version);
 	END IF;
 	state := (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version);

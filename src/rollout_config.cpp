@@ -1,6 +1,7 @@
 #include "rollout_config.hpp"
 
 #include "core/routing.hpp"
+#include "sql_text.hpp"
 
 #include <cstdlib>
 
@@ -124,9 +125,35 @@ VersionState registered_version_state(Oid extension_namespace, rollout::Version 
 	return VersionState::unregistered;
 }
 
+namespace {
+
+// Holds a share lock on the version's registry row until the transaction
+// ends. rollout_phase_out locks the row before its final count, so it waits
+// for every transaction still writing rows of the draining version and then
+// sees them, instead of retiring the version under an uncommitted row.
+void lock_draining_version(Oid extension_namespace, rollout::Version version)
+{
+	const char *sql = psprintf("SELECT 1 FROM %s.rollout_versions WHERE version %s $1 FOR SHARE",
+	                           quote_identifier(get_namespace_name(extension_namespace)),
+	                           extension_operator(extension_namespace, "="));
+	Oid argtypes[1] = {GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+	                                   CStringGetDatum("rollout_version"),
+	                                   ObjectIdGetDatum(extension_namespace))};
+	Datum args[1] = {Int64GetDatum(version)};
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_ext: SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, argtypes, args, nullptr, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "rollout_ext: could not lock the registry row of a draining version");
+	SPI_finish();
+}
+
+}  // namespace
+
 void check_version_usable(Oid extension_namespace, rollout::Version version, const char *usage)
 {
 	const VersionState state = registered_version_state(extension_namespace, version);
+	if (state == VersionState::draining)
+		lock_draining_version(extension_namespace, version);
 	if (state == VersionState::retired) {
 		char formatted[rollout::kDottedBufferSize];
 		rollout::format_dotted(version, formatted);

@@ -25,7 +25,9 @@ VersionState registered_version_state(Oid extension_namespace, rollout::Version 
 
 // Raises an error when rows may not be tagged with, or claimed as, version:
 // it is retired, or unregistered while rollout.allow_unregistered is off.
-// `usage` names what was attempted, e.g. "tag a row of table \"t\"".
+// While the version is draining, holds a share lock on its registry row until
+// the transaction ends (see rollout_phase_out). `usage` names what was
+// attempted, e.g. "tag rows".
 void check_version_usable(Oid extension_namespace, rollout::Version version, const char *usage);
 
 // The ramp set by rollout_set_ramp(); false when none is set.
