@@ -37,11 +37,16 @@ include $(PGXS)
 # between files).
 -include $(OBJS:.o=.d)
 
-.PHONY: test demo unit fuzz
+.PHONY: test demo bench unit fuzz
 
 # Every suite on a throwaway cluster; installs what is missing first.
 test:
 	bash test/scripts/run-tests.sh
+
+# Ours against hand-written SQL, in one run on one throwaway cluster; QUICK=1
+# for a two-minute sanity run. Results land in test/bench/results/.
+bench:
+	bash test/bench/run-bench.sh
 
 # DEMO_ARGS passes options to the driver, e.g. make demo DEMO_ARGS="--orders 200".
 demo:

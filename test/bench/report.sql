@@ -1,0 +1,104 @@
+-- Summarises the runs of one benchmark session. run-bench.sh loads every
+-- measured run into the temporary table runs first:
+--   workload, variant, clients, batch (rows per claim; rows per insert for
+--   tagging), param (queue depth), rep, tps, latency_ms, rows_per_s, metric,
+--   value, note
+-- and runs this file, which builds the temporary table summary and prints it.
+--
+-- Ratios are paired: each run is divided by its reference run of the same
+-- repetition (which ran next to it), and the median of those quotients is
+-- reported, so slow drifts of a noisy machine cancel out.
+--   vs_hand   claim, skew, depth, soak: against the hand-written SQL;
+--             tagging: against the PL/pgSQL trigger (the inheriting one for
+--             ours-inherit)
+--   vs_floor  claim: against the single-row UPDATE by primary key;
+--             tagging: against no tagging
+--   metric    skew: V2 claimers' claims/s over V1 claimers' (target 0.8 to 1.2);
+--             depth: latency over the same variant's at the smallest depth
+--             (target at the largest depth: at most 1.5);
+--             soak: consumer throughput of the last window over the first
+
+CREATE TEMP TABLE paired AS
+SELECT r.*,
+       CASE r.workload
+         WHEN 'claim' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'claim' AND h.variant = 'hand'
+                             AND h.clients = r.clients AND h.batch = r.batch AND h.rep = r.rep)
+         WHEN 'skew' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'skew'
+                             AND h.variant = 'hand' || substr(r.variant, strpos(r.variant, '-'))
+                             AND h.clients = r.clients AND h.rep = r.rep)
+         WHEN 'depth' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'depth' AND h.variant = 'hand'
+                             AND h.param = r.param AND h.clients = r.clients AND h.rep = r.rep)
+         WHEN 'soak' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'soak' AND h.variant = 'hand'
+                             AND h.rep = r.rep)
+         WHEN 'tagging' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'tagging'
+                             AND h.variant = CASE WHEN r.variant LIKE '%inherit' THEN 'plpgsql-inherit'
+                                                  ELSE 'plpgsql' END
+                             AND h.clients = r.clients AND h.batch = r.batch AND h.rep = r.rep)
+       END AS hand_tps,
+       CASE r.workload
+         WHEN 'claim' THEN (SELECT f.tps FROM runs f WHERE f.workload = 'claim' AND f.variant = 'floor'
+                             AND f.clients = r.clients AND f.rep = r.rep)
+         WHEN 'tagging' THEN (SELECT f.tps FROM runs f WHERE f.workload = 'tagging' AND f.variant = 'none'
+                             AND f.clients = r.clients AND f.batch = r.batch AND f.rep = r.rep)
+       END AS floor_tps,
+       CASE
+         WHEN r.workload = 'skew' AND r.variant LIKE '%-V2' THEN
+           r.tps / nullif((SELECT v.tps FROM runs v WHERE v.workload = 'skew' AND v.clients = r.clients
+                            AND v.variant = replace(r.variant, '-V2', '-V1') AND v.rep = r.rep), 0)
+         WHEN r.workload = 'depth' THEN
+           r.latency_ms / nullif((SELECT d.latency_ms FROM runs d WHERE d.workload = 'depth'
+                                   AND d.variant = r.variant AND d.clients = r.clients AND d.rep = r.rep
+                                 ORDER BY d.param LIMIT 1), 0)
+         ELSE r.value
+       END AS metric_value
+  FROM runs r;
+
+CREATE TEMP TABLE summary AS
+SELECT workload, variant, clients, batch, param, count(*) AS reps,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps)::numeric, 1) AS median_tps,
+       round(min(tps)::numeric, 1) AS min_tps,
+       round(max(tps)::numeric, 1) AS max_tps,
+       round((100 * (max(tps) - min(tps)) / nullif(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps), 0))::numeric, 0)
+         AS spread_pct,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY rows_per_s)::numeric, 0) AS rows_per_s,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)::numeric, 3) AS latency_ms,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps / nullif(hand_tps, 0))::numeric, 2) AS vs_hand,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps / nullif(floor_tps, 0))::numeric, 2) AS vs_floor,
+       CASE
+         WHEN workload = 'skew' AND variant LIKE '%-V2' THEN 'V2/V1 claims/s'
+         WHEN workload = 'depth' THEN 'latency vs ' || (SELECT min(param) FROM runs WHERE workload = 'depth')
+         ELSE max(metric)
+       END AS metric,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY metric_value)::numeric, 2) AS metric_value,
+       CASE
+         WHEN workload = 'skew' AND variant LIKE '%-V2' THEN '0.8..1.2'
+         WHEN workload = 'depth' AND param = (SELECT max(param) FROM runs WHERE workload = 'depth')
+           THEN '<= 1.5'
+       END AS target,
+       string_agg(DISTINCT nullif(note, ''), '; ') AS note
+  FROM paired
+ GROUP BY workload, variant, clients, batch, param;
+
+ALTER TABLE summary ADD COLUMN target_met text;
+UPDATE summary SET target_met = CASE
+	WHEN target = '0.8..1.2' THEN CASE WHEN metric_value BETWEEN 0.8 AND 1.2 THEN 'yes' ELSE 'no' END
+	WHEN target = '<= 1.5' THEN CASE WHEN metric_value <= 1.5 THEN 'yes' ELSE 'no' END
+END;
+
+CREATE TEMP VIEW summary_ordered AS
+SELECT * FROM summary
+ ORDER BY array_position(ARRAY['claim', 'skew', 'depth', 'soak', 'tagging'], workload),
+          clients, batch, CASE WHEN workload = 'depth' THEN param END,
+          CASE WHEN workload = 'tagging'
+               THEN array_position(ARRAY['none', 'default', 'plpgsql', 'ours', 'plpgsql-inherit', 'ours-inherit'],
+                                   variant)
+               ELSE array_position(ARRAY['ours', 'hand', 'floor', 'ours-V1', 'ours-V2', 'hand-V1', 'hand-V2'],
+                                   variant) END;
+
+\pset footer off
+\pset null ''
+SELECT workload, variant, clients AS cl, batch, param AS "depth/rows",
+       median_tps AS "median tps", min_tps || '-' || max_tps AS "min-max", spread_pct AS "spread%",
+       rows_per_s AS "rows/s", latency_ms AS "lat ms", vs_hand AS "vs hand", vs_floor AS "vs floor",
+       metric, metric_value AS value, target, target_met AS met
+  FROM summary_ordered;
