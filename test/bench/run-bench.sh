@@ -75,12 +75,18 @@ passed=0
 failed=0
 reported=
 WORK=
+TEE_PID=
 finish() {
 	stop_cluster
 	if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
 	if [ -z "$reported" ]; then
 		echo "FAIL benchmark aborted"
 		echo "bench: $passed passed, $((failed + 1)) failed"
+	fi
+	# Let tee write the last lines before the caller reads the output.
+	if [ -n "${TEE_PID:-}" ]; then
+		exec >&- 2>&-
+		wait "$TEE_PID" || true
 	fi
 }
 
@@ -98,6 +104,7 @@ mkdir -p "$RESULTS/logs"
 rm -f "$RESULTS"/logs/*.log "$RESULTS"/*.png "$RESULTS"/*.csv "$RESULTS"/bench.txt
 # Everything printed from here on is also kept in results/bench.txt.
 exec > >(tee "$RESULTS/bench.txt") 2>&1
+TEE_PID=$!
 
 echo "== mode: $([ "$QUICK" = 1 ] && echo QUICK || echo full); $REPS reps of ${SECS}s;" \
 	"claim clients: $CLAIM_CLIENTS; batches: $CLAIM_BATCHES; depths: $DEPTHS; soak ${SOAK_SECONDS}s"
@@ -414,6 +421,7 @@ set output '$RESULTS/depth.png'
 set title 'claim (batch 1, $DEPTH_CLIENTS clients) vs queue depth; medians'
 set logscale x
 set xrange [5000:*]
+set format x '%.0s%c'
 set xlabel 'rows in the queue'
 set ylabel 'latency per claim, ms'
 set y2label 'claims per second'

@@ -95,8 +95,10 @@ run_counted_suite stress bash test/stress/claim_stress.sh
 
 # Each of these starts clusters of its own.
 echo "== benchmark, quick mode (reports, asserts only that every workload ran)"
-run_counted_suite bench env QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS="$(mktemp -d /tmp/rollout_bench.XXXXXX)" \
+bench_results=$(mktemp -d /tmp/rollout_bench.XXXXXX)
+run_counted_suite bench env QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS="$bench_results" \
 	bash test/bench/run-bench.sh
+rm -rf "$bench_results"
 
 for suite in crash dump_restore pooler privilege injection standby; do
 	echo "== $suite"
