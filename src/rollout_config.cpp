@@ -3,7 +3,6 @@
 #include "core/routing.hpp"
 #include "sql_text.hpp"
 
-
 bool allow_unregistered_versions = true;
 bool restoring_dump = false;
 
