@@ -1,0 +1,87 @@
+// rollout_complete and rollout_retry: the fenced end of a task-queue claim.
+// They run once per task on every agent's hot path, so each keeps one
+// prepared plan per backend instead of going through PL/pgSQL.
+#include "postgres_headers.hpp"
+
+namespace {
+
+constexpr const char *kCompleteSql =
+	"DELETE FROM %s.rollout_task_q WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
+	"AND claim_token OPERATOR(pg_catalog.=) $2";
+constexpr const char *kRetrySql =
+	"UPDATE %s.rollout_task_q SET available_date = pg_catalog.now() OPERATOR(pg_catalog.+) $3, "
+	"claim_token = NULL WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
+	"AND claim_token OPERATOR(pg_catalog.=) $2";
+
+SPIPlanPtr complete_plan = nullptr;
+SPIPlanPtr retry_plan = nullptr;
+
+// The kept plan in *slot, prepared on first use. Call inside SPI.
+SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql_format, Oid fn_oid, int nargs,
+                     Oid *argtypes)
+{
+	if (*slot != nullptr)
+		return *slot;
+	const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fn_oid)));
+	SPIPlanPtr plan = SPI_prepare(psprintf(sql_format, schema), nargs, argtypes);
+	if (plan == nullptr)
+		elog(ERROR, "rollout_ext: could not prepare a completion: %s",
+		     SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "rollout_ext: SPI_keepplan failed");
+	*slot = plan;
+	return plan;
+}
+
+// Runs a fenced statement; true when it changed the row.
+bool run_fenced(SPIPlanPtr *slot, const char *sql_format, Oid fn_oid, int nargs, Oid *argtypes,
+                Datum *args, int expected)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_ext: SPI_connect failed");
+	SPIPlanPtr plan = kept_plan(slot, sql_format, fn_oid, nargs, argtypes);
+	const int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
+	if (rc != expected)
+		elog(ERROR, "rollout_ext: completion failed: %s", SPI_result_code_string(rc));
+	const bool changed = SPI_processed > 0;
+	SPI_finish();
+	return changed;
+}
+
+}  // namespace
+
+extern "C" {
+
+// A NULL key or token matches no row: the completion is stale, not an error.
+PG_FUNCTION_INFO_V1(rollout_complete);
+Datum rollout_complete(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	Oid argtypes[2] = {INT8OID, UUIDOID};
+	Datum args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+	PG_RETURN_BOOL(run_fenced(&complete_plan, kCompleteSql, fcinfo->flinfo->fn_oid, 2, argtypes,
+	                          args, SPI_OK_DELETE));
+}
+
+PG_FUNCTION_INFO_V1(rollout_retry);
+Datum rollout_retry(PG_FUNCTION_ARGS)
+{
+	Datum zero = DirectFunctionCall7(make_interval, Int32GetDatum(0), Int32GetDatum(0),
+	                                 Int32GetDatum(0), Int32GetDatum(0), Int32GetDatum(0),
+	                                 Int32GetDatum(0), Float8GetDatum(0.0));
+	if (PG_ARGISNULL(2) || DatumGetBool(DirectFunctionCall2(interval_lt, PG_GETARG_DATUM(2), zero)))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("delay must be zero or positive, not %s",
+		                       PG_ARGISNULL(2) ? "NULL"
+		                                       : DatumGetCString(DirectFunctionCall1(
+		                                             interval_out, PG_GETARG_DATUM(2))))));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	Oid argtypes[3] = {INT8OID, UUIDOID, INTERVALOID};
+	Datum args[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+	PG_RETURN_BOOL(run_fenced(&retry_plan, kRetrySql, fcinfo->flinfo->fn_oid, 3, argtypes, args,
+	                          SPI_OK_UPDATE));
+}
+
+}  // extern "C"
