@@ -230,9 +230,10 @@ ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 		                errdetail("Criteria ids are at most 200 characters long.")));
 	ensure_criteria_cache();
 
-	char key[kMaxCriteriaIdLength + 1] = {};
-	strlcpy(key, criteria_id, sizeof(key));
-	auto *cached = static_cast<ClaimCriteria *>(hash_search(criteria_cache, key, HASH_FIND, nullptr));
+	// HASH_STRINGS hashes and compares up to the NUL and copies with strlcpy,
+	// so the id, checked against the key size above, serves as the key as is.
+	auto *cached = static_cast<ClaimCriteria *>(
+		hash_search(criteria_cache, criteria_id, HASH_FIND, nullptr));
 	if (cached != nullptr && cached->valid)
 		return cached;
 
@@ -248,7 +249,8 @@ ClaimCriteria *lookup_claim_criteria(Oid fn_oid, const char *criteria_id)
 		                errhint("Register it with rollout_define_criteria().")));
 
 	bool existed;
-	auto *entry = static_cast<ClaimCriteria *>(hash_search(criteria_cache, key, HASH_ENTER, &existed));
+	auto *entry = static_cast<ClaimCriteria *>(
+		hash_search(criteria_cache, criteria_id, HASH_ENTER, &existed));
 	if (existed)
 		release_claim_plans(entry);
 	*entry = fresh;
