@@ -8,6 +8,14 @@ bool restoring_dump = false;
 
 namespace {
 
+enum class VersionState { unregistered, active, draining, retired };
+
+struct Ramp {
+	rollout::Version base;
+	rollout::Version target;
+	uint32 basis_points;  // 0 .. 10000, hundredths of a percent
+};
+
 struct RegisteredVersion {
 	rollout::Version version;
 	VersionState state;
@@ -103,8 +111,7 @@ const ConfigSnapshot &snapshot(Oid extension_namespace)
 	return config;
 }
 
-}  // namespace
-
+// State of a version in rollout_versions.
 VersionState registered_version_state(Oid extension_namespace, rollout::Version version)
 {
 	const ConfigSnapshot &current = snapshot(extension_namespace);
@@ -122,8 +129,6 @@ VersionState registered_version_state(Oid extension_namespace, rollout::Version 
 	}
 	return VersionState::unregistered;
 }
-
-namespace {
 
 // Holds a share lock on the version's registry row until the transaction
 // ends. rollout_phase_out locks the row before its final count, so it waits
@@ -143,6 +148,15 @@ void lock_draining_version(Oid extension_namespace, rollout::Version version)
 	if (SPI_execute_with_args(sql, 1, argtypes, args, nullptr, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "rollout_ext: could not lock the registry row of a draining version");
 	SPI_finish();
+}
+
+// The ramp set by rollout_set_ramp(); false when none is set.
+bool current_ramp(Oid extension_namespace, Ramp *out)
+{
+	const ConfigSnapshot &current = snapshot(extension_namespace);
+	if (current.has_ramp)
+		*out = current.ramp;
+	return current.has_ramp;
 }
 
 }  // namespace
@@ -170,14 +184,6 @@ void check_version_usable(Oid extension_namespace, rollout::Version version, con
 		                          "rollout.allow_unregistered is off.",
 		                          usage),
 		                errhint("Register it with rollout_register_version().")));
-}
-
-bool current_ramp(Oid extension_namespace, Ramp *out)
-{
-	const ConfigSnapshot &current = snapshot(extension_namespace);
-	if (current.has_ramp)
-		*out = current.ramp;
-	return current.has_ramp;
 }
 
 rollout::Version route_key(Oid extension_namespace, const char *key, size_t len)

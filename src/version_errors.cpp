@@ -18,6 +18,10 @@ int version_parse_sqlstate(rollout::ParseStatus status)
 	} while (0)
 #endif
 
+namespace {
+
+// ereports (or, on PostgreSQL 16+, saves into escontext as a soft error).
+// Returns only when the error was saved softly.
 void report_version_parse_failure(const char *input, rollout::ParseStatus status,
                                   Node *escontext)
 {
@@ -34,6 +38,8 @@ void report_version_parse_failure(const char *input, rollout::ParseStatus status
 		                      errmsg("invalid input syntax for type rollout_version: \"%s\"", input),
 		                      errdetail("%s", detail)));
 }
+
+}  // namespace
 
 bool parse_version_or_report(const char *input, rollout::Version *out, Node *escontext)
 {

@@ -10,11 +10,6 @@
 // 22P02 for everything else.
 int version_parse_sqlstate(rollout::ParseStatus status);
 
-// ereports (or, on PostgreSQL 16+, saves into escontext as a soft error).
-// Returns only when the error was saved softly.
-void report_version_parse_failure(const char *input, rollout::ParseStatus status,
-                                  Node *escontext);
-
 // Parses a NUL-terminated string that must hold a version; reports like the
 // type's input function.
 bool parse_version_or_report(const char *input, rollout::Version *out, Node *escontext);
