@@ -4,14 +4,14 @@ EXTVERSION = 0.1.0
 MODULE_big = rollout_ext
 CORE_OBJS = src/core/version.o src/core/routing.o
 GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
-	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim.o \
-	src/rollout_config.o src/version_guard.o src/retag.o \
+	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim_position.o \
+	src/claim.o src/rollout_config.o src/version_guard.o src/retag.o \
 	src/sql_text.o src/claim_completion.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting tagging claim rollout_control reference_agents
+REGRESS = version_type version_setting tagging claim claim_position rollout_control reference_agents
 ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 

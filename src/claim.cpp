@@ -80,14 +80,15 @@ rollout::Version claimer_version(const ClaimCriteria *criteria, const ClaimReque
 }
 
 // Copies the claimed rows into the result, mapping past dropped columns of
-// the row type, which the claim statement does not return.
+// the row type, which the claim statement does not return. The statement's
+// last column, the claim's lowest due date, is not part of the row.
 void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
 {
 	TupleDesc result_desc = rsinfo->setDesc;
 	TupleDesc claimed_desc = SPI_tuptable->tupdesc;
-	if (claimed_desc->natts != criteria->returned_columns)
+	if (claimed_desc->natts != criteria->returned_columns + 1)
 		elog(ERROR, "rollout_claim: claim returned %d columns, expected %d",
-		     claimed_desc->natts, criteria->returned_columns);
+		     claimed_desc->natts, criteria->returned_columns + 1);
 
 	Datum *claimed_values = static_cast<Datum *>(palloc(claimed_desc->natts * sizeof(Datum)));
 	bool *claimed_nulls = static_cast<bool *>(palloc(claimed_desc->natts * sizeof(bool)));
@@ -101,17 +102,26 @@ void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
 			if (TupleDescAttr(result_desc, i)->attisdropped) {
 				values[i] = (Datum) 0;
 				nulls[i] = true;
-			} else if (from < claimed_desc->natts) {
+			} else if (from < criteria->returned_columns) {
 				values[i] = claimed_values[from];
 				nulls[i] = claimed_nulls[from];
 				++from;
 			}
 		}
-		if (from != claimed_desc->natts)
+		if (from != criteria->returned_columns)
 			elog(ERROR, "rollout_claim: row type of \"%s\" changed during the claim",
 			     get_rel_name(criteria->queue_relid));
 		tuplestore_putvalues(rsinfo->setResult, result_desc, values, nulls);
 	}
+}
+
+// The rows come in due order, so the first row's claim due is the lowest.
+TimestampTz lowest_claimed_due()
+{
+	bool isnull;
+	const Datum due = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+	                                SPI_tuptable->tupdesc->natts, &isnull);
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(due);
 }
 
 Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
@@ -134,11 +144,12 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
 	Interval lease = criteria->lease;
-	Datum args[4] = {
+	Datum args[kClaimParameters] = {
 		CStringGetTextDatum(criteria->transaction_id),
 		IntervalPGetDatum(&lease),
 		UUIDPGetDatum(new_claim_token()),
 		Int64GetDatum(version),
+		TimestampTzGetDatum(claim_scan_start(&criteria->positions, version)),
 	};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -147,6 +158,8 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
 	store_claimed_rows(rsinfo, criteria);
+	if (SPI_processed > 0)
+		remember_claim_position(&criteria->positions, version, lowest_claimed_due());
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -107,8 +107,9 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 	                 "WITH c AS MATERIALIZED (SELECT q.%s AS claim_key, q.%s AS claim_due "
-	                 "FROM %s q WHERE q.%s OPERATOR(pg_catalog.<=) pg_catalog.now()",
-	                 key, due, table, due);
+	                 "FROM %s q WHERE q.%s OPERATOR(pg_catalog.<=) pg_catalog.now() "
+	                 "AND q.%s OPERATOR(pg_catalog.>=) $5",
+	                 key, due, table, due, due);
 	if (transaction != nullptr)
 		appendStringInfo(&sql, " AND q.%s OPERATOR(pg_catalog.=) $1",
 		                 quote_identifier(transaction));
@@ -152,7 +153,8 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 		++columns;
 	}
 	relation_close(rel, AccessShareLock);
-	appendStringInfo(&sql, " FROM u ORDER BY u.rollout_claim_due, u.%s", key);
+	appendStringInfo(&sql, ", u.rollout_claim_due FROM u ORDER BY u.rollout_claim_due, u.%s",
+	                 key);
 
 	*returned_columns = columns;
 	*tail = MemoryContextStrdup(TopMemoryContext, sql.data);
@@ -278,8 +280,10 @@ SPIPlanPtr claim_plan(ClaimCriteria *criteria, int64 limit)
 
 	const char *sql = psprintf("%s" INT64_FORMAT "%s", criteria->claim_sql_head, limit,
 	                           criteria->claim_sql_tail);
-	Oid argtypes[4] = {TEXTOID, INTERVALOID, UUIDOID, criteria->version_type};
-	SPIPlanPtr plan = SPI_prepare_cursor(sql, 4, argtypes, CURSOR_OPT_GENERIC_PLAN);
+	Oid argtypes[kClaimParameters] = {TEXTOID, INTERVALOID, UUIDOID, criteria->version_type,
+	                                  TIMESTAMPTZOID};
+	SPIPlanPtr plan =
+		SPI_prepare_cursor(sql, kClaimParameters, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == nullptr)
 		elog(ERROR, "rollout_claim: could not prepare the claim for criteria \"%s\": %s",
 		     criteria->criteria_id, SPI_result_code_string(SPI_result));

@@ -3,6 +3,7 @@
 // invalidate it through the relcache.
 #pragma once
 
+#include "claim_position.hpp"
 #include "postgres_headers.hpp"
 
 // rollout_criteria allows ids of up to 200 characters; in UTF-8 that is at
@@ -10,6 +11,7 @@
 constexpr int kMaxCriteriaIdLength = 800;
 
 constexpr int kClaimPlansPerCriteria = 4;
+constexpr int kClaimParameters = 5;
 
 enum class VersionMatch {
 	any,      // multi_version off: every row
@@ -32,7 +34,8 @@ struct ClaimCriteria {
 	Oid version_type;
 	// The claim statement around its LIMIT, in TopMemoryContext. Parameters:
 	// $1 transaction text, $2 lease interval, $3 token uuid, $4 caller's
-	// version rollout_version.
+	// version rollout_version, $5 lowest due date to scan from timestamptz.
+	// It returns the table's columns, then the lowest due date claimed.
 	char *claim_sql_head;
 	char *claim_sql_tail;
 	// One generic plan per batch size in use. The LIMIT is a constant in each:
@@ -41,6 +44,7 @@ struct ClaimCriteria {
 	int nplans;
 	int64 plan_limits[kClaimPlansPerCriteria];
 	SPIPlanPtr plans[kClaimPlansPerCriteria];
+	ClaimPositions positions;
 };
 
 // The cached criteria; raises undefined_object when it is not registered.

@@ -1,4 +1,5 @@
 // Module entry point.
+#include "claim_position.hpp"
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
 #include "version_guard.hpp"
@@ -13,6 +14,7 @@ void _PG_init(void)
 	define_version_setting();
 	define_config_settings();
 	define_guard_settings();
+	define_claim_position_setting();
 	// Only after every rollout.* setting exists: reserving the prefix drops
 	// placeholders (from postgresql.conf, ALTER ROLE/DATABASE, an early SET)
 	// that no setting claims.
