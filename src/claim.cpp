@@ -115,7 +115,7 @@ void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
 	}
 }
 
-// The rows come in due order, so the first row's claim due is the lowest.
+// The rows come in due order, so the first row's due date is the lowest.
 TimestampTz lowest_claimed_due()
 {
 	bool isnull;
@@ -155,7 +155,7 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_claim: SPI_connect failed");
 	const int rc = SPI_execute_plan(claim_plan(criteria, limit), args, nullptr, false, 0);
-	if (rc != SPI_OK_SELECT)
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
 	store_claimed_rows(rsinfo, criteria);
 	if (SPI_processed > 0)

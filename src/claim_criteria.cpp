@@ -3,6 +3,7 @@
 #include "sql_text.hpp"
 
 #include <cstring>
+#include <initializer_list>
 
 namespace {
 
@@ -88,7 +89,8 @@ Datum binary_column(HeapTuple row, TupleDesc desc, int column)
 // eligibility predicate, the version included, is inside the locked,
 // materialized scan.
 void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatch match,
-                     Oid extension_namespace, int *returned_columns, char **head, char **tail)
+                     Oid extension_namespace, int *returned_columns, char **head, char **update,
+                     char **ordered_select)
 {
 	const char *table = quote_qualified_identifier(
 		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
@@ -127,8 +129,7 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 	*head = MemoryContextStrdup(TopMemoryContext, sql.data);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-	                 " FOR UPDATE SKIP LOCKED), "
-	                 "u AS (UPDATE %s t SET %s = pg_catalog.statement_timestamp() "
+	                 "UPDATE %s t SET %s = pg_catalog.statement_timestamp() "
 	                 "OPERATOR(pg_catalog.+) $2, %s = $3",
 	                 table, due, token);
 	if (count != nullptr)
@@ -136,11 +137,14 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 		                 quote_identifier(count));
 	appendStringInfo(&sql,
 	                 " FROM c WHERE t.%s %s c.claim_key RETURNING t.*, c.claim_due AS "
-	                 "rollout_claim_due) SELECT ",
+	                 "rollout_claim_due",
 	                 key, key_equals);
+	*update = MemoryContextStrdup(TopMemoryContext, sql.data);
+	resetStringInfo(&sql);
 
 	// The table's columns in order, so rows come back in claim order (due,
 	// then key) and in the table's row type.
+	appendStringInfoString(&sql, "SELECT ");
 	Relation rel = relation_open(queue_relid, AccessShareLock);
 	TupleDesc rel_desc = RelationGetDescr(rel);
 	int columns = 0;
@@ -157,7 +161,7 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 	                 key);
 
 	*returned_columns = columns;
-	*tail = MemoryContextStrdup(TopMemoryContext, sql.data);
+	*ordered_select = MemoryContextStrdup(TopMemoryContext, sql.data);
 	pfree(sql.data);
 }
 
@@ -201,7 +205,8 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	out->lease = *DatumGetIntervalP(binary_column(row, desc, kLease));
 
 	build_claim_sql(row, desc, out->queue_relid, out->version_match, out->extension_namespace,
-	                &out->returned_columns, &out->claim_sql_head, &out->claim_sql_tail);
+	                &out->returned_columns, &out->claim_sql_head, &out->claim_sql_update,
+	                &out->claim_sql_ordered_select);
 	out->version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 	                                    CStringGetDatum("rollout_version"),
 	                                    ObjectIdGetDatum(get_func_namespace(fn_oid)));
@@ -214,12 +219,12 @@ void release_claim_plans(ClaimCriteria *criteria)
 	for (int i = 0; i < criteria->nplans; ++i)
 		SPI_freeplan(criteria->plans[i]);
 	criteria->nplans = 0;
-	if (criteria->claim_sql_head != nullptr)
-		pfree(criteria->claim_sql_head);
-	if (criteria->claim_sql_tail != nullptr)
-		pfree(criteria->claim_sql_tail);
-	criteria->claim_sql_head = nullptr;
-	criteria->claim_sql_tail = nullptr;
+	for (char **sql : {&criteria->claim_sql_head, &criteria->claim_sql_update,
+	                   &criteria->claim_sql_ordered_select}) {
+		if (*sql != nullptr)
+			pfree(*sql);
+		*sql = nullptr;
+	}
 }
 
 }  // namespace
@@ -278,8 +283,14 @@ SPIPlanPtr claim_plan(ClaimCriteria *criteria, int64 limit)
 		--criteria->nplans;
 	}
 
-	const char *sql = psprintf("%s" INT64_FORMAT "%s", criteria->claim_sql_head, limit,
-	                           criteria->claim_sql_tail);
+	// One row needs no sort: the UPDATE returns it as the claim statement a
+	// user would write. Several are put back in claim order.
+	const char *sql =
+		limit == 1 ? psprintf("%s1 FOR UPDATE SKIP LOCKED) %s", criteria->claim_sql_head,
+		                      criteria->claim_sql_update)
+		           : psprintf("%s" INT64_FORMAT " FOR UPDATE SKIP LOCKED), u AS (%s) %s",
+		                      criteria->claim_sql_head, limit, criteria->claim_sql_update,
+		                      criteria->claim_sql_ordered_select);
 	Oid argtypes[kClaimParameters] = {TEXTOID, INTERVALOID, UUIDOID, criteria->version_type,
 	                                  TIMESTAMPTZOID};
 	SPIPlanPtr plan =

@@ -32,12 +32,15 @@ struct ClaimCriteria {
 	Interval lease;
 	int returned_columns;  // non-dropped columns of the queue table
 	Oid version_type;
-	// The claim statement around its LIMIT, in TopMemoryContext. Parameters:
-	// $1 transaction text, $2 lease interval, $3 token uuid, $4 caller's
-	// version rollout_version, $5 lowest due date to scan from timestamptz.
-	// It returns the table's columns, then the lowest due date claimed.
+	// The pieces of the claim statement, in TopMemoryContext: the locked scan
+	// up to its LIMIT, the UPDATE of the rows it found, and the SELECT that
+	// sorts a batch. Parameters: $1 transaction text, $2 lease interval, $3
+	// token uuid, $4 caller's version rollout_version, $5 lowest due date to
+	// scan from timestamptz. It returns the table's columns, then the row's
+	// due date before the claim.
 	char *claim_sql_head;
-	char *claim_sql_tail;
+	char *claim_sql_update;
+	char *claim_sql_ordered_select;
 	// One generic plan per batch size in use. The LIMIT is a constant in each:
 	// with a parameter there, a generic plan assumes a tenth of the table and
 	// joins the UPDATE by scanning it, so PostgreSQL would replan every call.

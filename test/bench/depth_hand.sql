@@ -1,5 +1,5 @@
--- pgbench, workload "depth", variant hand: the hand-written claim of one row
--- with the same 1-second lease as depth_ours.sql.
+-- pgbench, workload "depth" and the claim-only variant of workload "claim",
+-- variant hand: the hand-written claim of one row, with the same 1-second lease as depth_ours.sql.
 \set ver :vbase + random(0, :vmix) * 70000000
 WITH c AS MATERIALIZED (
 	SELECT task_q_key FROM hand_q

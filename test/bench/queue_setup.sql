@@ -69,3 +69,24 @@ BEGIN
 	RETURN n;
 END
 $$;
+
+-- The state of a busy queue between two autovacuum passes: the n oldest due
+-- rows of a version were claimed and completed since the last VACUUM, so
+-- their index entries are still there, dead, ahead of every live row. (The
+-- default autovacuum_vacuum_scale_factor of 0.2 lets a queue reach a fifth of
+-- its size in dead rows; this is half that.) Deleted rows are replaced at the
+-- end, so the depth stays.
+CREATE FUNCTION bench_churn(tbl regclass, ver rollout_version, n bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	depth bigint;
+BEGIN
+	EXECUTE format('SELECT count(*) FROM %s WHERE transaction_id = ''BENCH.0001'' AND rollout_version = $1',
+	               tbl) INTO depth USING ver;
+	EXECUTE format('DELETE FROM %1$s WHERE task_q_key IN (
+	                  SELECT task_q_key FROM %1$s
+	                   WHERE transaction_id = ''BENCH.0001'' AND rollout_version = $1
+	                   ORDER BY available_date, task_q_key LIMIT $2)', tbl) USING ver, n;
+	RETURN bench_refill(tbl, ver, depth);
+END
+$$;

@@ -8,7 +8,9 @@
 -- Ratios are paired: each run is divided by its reference run of the same
 -- repetition (which ran next to it), and the median of those quotients is
 -- reported, so slow drifts of a noisy machine cancel out.
---   vs_hand   claim, skew, depth, soak: against the hand-written SQL;
+--   vs_hand   claim, skew, depth, soak: against the hand-written SQL (the
+--             claim-only and churned variants against their hand-written
+--             counterparts);
 --             tagging: against the PL/pgSQL trigger (the inheriting one for
 --             ours-inherit)
 --   vs_floor  claim: against the single-row UPDATE by primary key;
@@ -21,7 +23,10 @@
 CREATE TEMP TABLE paired AS
 SELECT r.*,
        CASE r.workload
-         WHEN 'claim' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'claim' AND h.variant = 'hand'
+         WHEN 'claim' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'claim'
+                             AND h.variant = CASE WHEN r.variant LIKE '%claim-only' THEN 'hand-claim-only'
+                                                  WHEN r.variant LIKE '%churned' THEN 'hand-churned'
+                                                  ELSE 'hand' END
                              AND h.clients = r.clients AND h.batch = r.batch AND h.rep = r.rep)
          WHEN 'skew' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'skew'
                              AND h.variant = 'hand' || substr(r.variant, strpos(r.variant, '-'))
@@ -92,7 +97,9 @@ SELECT * FROM summary
           CASE WHEN workload = 'tagging'
                THEN array_position(ARRAY['none', 'default', 'plpgsql', 'ours', 'plpgsql-inherit', 'ours-inherit'],
                                    variant)
-               ELSE array_position(ARRAY['ours', 'hand', 'floor', 'ours-V1', 'ours-V2', 'hand-V1', 'hand-V2'],
+               ELSE array_position(ARRAY['ours', 'hand', 'ours-churned', 'hand-churned',
+                                         'ours-claim-only', 'hand-claim-only', 'floor',
+                                         'ours-V1', 'ours-V2', 'hand-V1', 'hand-V2'],
                                    variant) END;
 
 \pset footer off

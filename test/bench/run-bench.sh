@@ -12,7 +12,11 @@
 #   claim    claim + complete cycles, batches 1 and 10, 1/4/16 clients, two
 #            versions: ours (rollout_claim, rollout_complete), hand (prepared
 #            SKIP LOCKED claim + fenced DELETE on an identical table), floor
-#            (prepared single-row UPDATE by primary key)
+#            (prepared single-row UPDATE by primary key); at 4 clients also
+#            ours-churned and hand-churned (the same cycles on a queue whose
+#            oldest tenth was processed since its last VACUUM, as between two
+#            autovacuum passes), and ours-claim-only and hand-claim-only (the
+#            claim alone, 1-second lease, batch 1: one row write, like floor)
 #   skew     99% of rows V1, 1% V2: V2 claimers' claims/s against V1's, both
 #            groups running at once
 #   depth    claim-only latency at queue depths 10k, 100k, 1M (QUICK: 10k, 100k)
@@ -60,6 +64,7 @@ CLAIM_BATCHES=${BENCH_CLAIM_BATCHES:-1 10}
 # Due rows per version at the start of every claim run: more than the fastest
 # variant (~60k rows/s in all) can take in a run.
 CLAIM_DEPTH=$((SECS * 40000 > 60000 ? SECS * 40000 : 60000))
+CHURN_ROWS=$((CLAIM_DEPTH / 10))       # per version: dead rows ahead of the live ones
 SKEW_CLIENTS=2                        # per version
 SKEW_V2_ROWS=$((SECS * 4000))         # 1%; V1 gets 99 times as many
 DEPTH_CLIENTS=4
@@ -216,21 +221,29 @@ for rep in $(seq 1 "$REPS"); do
 	for clients in $CLAIM_CLIENTS; do
 		cases=()
 		for batch in $CLAIM_BATCHES; do cases+=("ours:$batch" "hand:$batch"); done
-		cases+=("floor:1")
+		# The claim alone, as the floor is one row write: a 1-second lease
+		# brings the rows back, so nothing needs completing.
+		cases+=("floor:1" "ours-claim-only:1" "hand-claim-only:1")
+		# A busy queue between autovacuum passes, at the target's 4 clients.
+		if [ "$clients" = 4 ]; then
+			for batch in $CLAIM_BATCHES; do cases+=("ours-churned:$batch" "hand-churned:$batch"); done
+		fi
 		for c in $(rotate "$rep" "${cases[@]}"); do
 			variant=${c%%:*}
 			batch=${c#*:}
 			log=$RESULTS/logs/claim-$variant-c$clients-b$batch-r$rep.log
 			shape=$([ "$batch" = 1 ] && echo 1 || echo n)
 			case $variant in
-			ours) table=rollout_task_q script=$BENCH_DIR/claim_ours_$shape.sql ;;
-			hand) table=hand_q script=$BENCH_DIR/claim_hand_$shape.sql ;;
+			ours | ours-churned) table=rollout_task_q script=$BENCH_DIR/claim_ours_$shape.sql ;;
+			hand | hand-churned) table=hand_q script=$BENCH_DIR/claim_hand_$shape.sql ;;
+			ours-claim-only) table=rollout_task_q script=$BENCH_DIR/depth_ours.sql ;;
+			hand-claim-only) table=hand_q script=$BENCH_DIR/depth_hand.sql ;;
 			floor) table=floor_t script=$BENCH_DIR/floor.sql ;;
 			esac
 			# The best hand-written claim has its LIMIT as a literal, so that
 			# the prepared statement keeps a cheap generic plan; pgbench would
 			# pass :batch as a parameter.
-			if [ "$variant" = hand ] && [ "$shape" = n ]; then
+			if [ "${variant%-churned}" = hand ] && [ "$shape" = n ]; then
 				sed "s/LIMIT :batch /LIMIT $batch /" "$script" >"$WORK/claim_hand_$batch.sql"
 				script=$WORK/claim_hand_$batch.sql
 			fi
@@ -238,6 +251,10 @@ for rep in $(seq 1 "$REPS"); do
 				psql_db bench -c "VACUUM floor_t" -c "CHECKPOINT" >/dev/null
 			else
 				prepare bench "$table" "$CLAIM_DEPTH" "$CLAIM_DEPTH"
+			fi
+			if [ "${variant%-churned}" != "$variant" ]; then
+				psql_db bench -c "SELECT bench_churn('$table', '9.4', $CHURN_ROWS), bench_churn('$table', '10.1', $CHURN_ROWS)" \
+					-c "CHECKPOINT" >/dev/null
 			fi
 			pgbench_run "$log" bench "$clients" "$SECS" -f "$script" \
 				-D vbase=$V1 -D vmix=1 -D batch="$batch"
@@ -403,7 +420,7 @@ set datafile separator ','
 set grid
 set key outside right
 set output '$RESULTS/claim_throughput.png'
-set title 'claim + complete: rows/s (floor: UPDATEs/s) vs clients; median, bars = min..max'
+set title 'claim + complete (claim-only: claim alone): rows/s (floor: UPDATEs/s) vs clients; median, bars = min..max'
 set logscale xy
 set xrange [0.7:24]
 set xtics (1, 2, 4, 8, 16)
