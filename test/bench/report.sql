@@ -18,7 +18,9 @@
 --   metric    skew: V2 claimers' claims/s over V1 claimers' (target 0.8 to 1.2);
 --             depth: latency over the same variant's at the smallest depth
 --             (target at the largest depth: at most 1.5);
---             soak: consumer throughput of the last window over the first
+--             soak: consumer throughput of the last window over the first;
+--             tagging: the time an insert takes over the time without
+--             tagging, minus 1 (the trigger's own cost, as a fraction)
 
 CREATE TEMP TABLE paired AS
 SELECT r.*,
@@ -50,6 +52,9 @@ SELECT r.*,
          WHEN r.workload = 'skew' AND r.variant LIKE '%-V2' THEN
            r.tps / nullif((SELECT v.tps FROM runs v WHERE v.workload = 'skew' AND v.clients = r.clients
                             AND v.variant = replace(r.variant, '-V2', '-V1') AND v.rep = r.rep), 0)
+         WHEN r.workload = 'tagging' AND r.variant <> 'none' THEN
+           (SELECT f.tps FROM runs f WHERE f.workload = 'tagging' AND f.variant = 'none'
+               AND f.clients = r.clients AND f.batch = r.batch AND f.rep = r.rep) / nullif(r.tps, 0) - 1
          WHEN r.workload = 'depth' THEN
            r.latency_ms / nullif((SELECT d.latency_ms FROM runs d WHERE d.workload = 'depth'
                                    AND d.variant = r.variant AND d.clients = r.clients AND d.rep = r.rep
@@ -72,6 +77,7 @@ SELECT workload, variant, clients, batch, param, count(*) AS reps,
        CASE
          WHEN workload = 'skew' AND variant LIKE '%-V2' THEN 'V2/V1 claims/s'
          WHEN workload = 'depth' THEN 'latency vs ' || (SELECT min(param) FROM runs WHERE workload = 'depth')
+         WHEN workload = 'tagging' AND variant <> 'none' THEN 'time added vs none'
          ELSE max(metric)
        END AS metric,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY metric_value)::numeric, 2) AS metric_value,
