@@ -79,6 +79,79 @@ UPDATE order_header SET rollout_version = '10.2' WHERE order_header_key = 'O3';
 INSERT INTO task_q (transaction_id, data_key) VALUES ('CLOSE_ORDER.0005', 'O3');
 SELECT rollout_version_format(rollout_version) FROM task_q WHERE transaction_id = 'CLOSE_ORDER.0005';
 
+-- The parent is read through an index whose leading columns are its key
+-- columns (here: primary keys, one composite with the keys in another
+-- order). Without such an index, from a partitioned parent, under row-level
+-- security, or with a child key of another type, a query reads it instead.
+-- Every way gives the same answers: the parent's version, nothing for an
+-- untagged parent, the session's version without a parent.
+CREATE TABLE parent_pk (k text PRIMARY KEY, rollout_version rollout_version);
+CREATE TABLE parent_composite (k text, n int, rollout_version rollout_version, PRIMARY KEY (n, k));
+CREATE TABLE parent_no_index (k text, rollout_version rollout_version);
+CREATE TABLE parent_partitioned (k text, rollout_version rollout_version) PARTITION BY LIST (k);
+CREATE TABLE parent_partitioned_a PARTITION OF parent_partitioned FOR VALUES IN ('A');
+CREATE TABLE parent_partitioned_rest PARTITION OF parent_partitioned DEFAULT;
+CREATE INDEX ON parent_partitioned (k);
+CREATE TABLE parent_rls (k text PRIMARY KEY, rollout_version rollout_version);
+ALTER TABLE parent_rls ENABLE ROW LEVEL SECURITY;
+CREATE TABLE parent_bigint (k bigint PRIMARY KEY, rollout_version rollout_version);
+INSERT INTO parent_pk VALUES ('A', '9.4'), ('U', NULL);
+INSERT INTO parent_composite VALUES ('A', 1, '9.4'), ('U', 1, NULL);
+INSERT INTO parent_no_index VALUES ('A', '9.4'), ('U', NULL);
+INSERT INTO parent_partitioned VALUES ('A', '9.4'), ('U', NULL);
+INSERT INTO parent_rls VALUES ('A', '9.4'), ('U', NULL);
+INSERT INTO parent_bigint VALUES (1, '9.4'), (2, NULL);
+CREATE TABLE child (parent_table text, k text, n int, rollout_version rollout_version);
+CREATE TABLE child_pk (LIKE child);
+CREATE TABLE child_composite (LIKE child);
+CREATE TABLE child_no_index (LIKE child);
+CREATE TABLE child_partitioned (LIKE child);
+CREATE TABLE child_rls (LIKE child);
+CREATE TABLE child_int (parent_table text, k int, rollout_version rollout_version);
+SELECT rollout_enable_tagging('child_' || p, inherit_from => ('parent_' || p)::regclass,
+                              inherit_on => '{k}', parent_columns => '{k}')
+  FROM unnest('{pk, no_index, partitioned, rls}'::text[]) p;
+SELECT rollout_enable_tagging('child_composite', inherit_from => 'parent_composite',
+                              inherit_on => '{k, n}', parent_columns => '{k, n}');
+SELECT rollout_enable_tagging('child_int', inherit_from => 'parent_bigint',
+                              inherit_on => '{k}', parent_columns => '{k}');
+SET rollout.version = '10.1';
+INSERT INTO child_pk (k) VALUES ('A'), ('U'), ('none');
+INSERT INTO child_composite (k, n) VALUES ('A', 1), ('U', 1), ('A', 2);
+INSERT INTO child_no_index (k) VALUES ('A'), ('U'), ('none');
+INSERT INTO child_partitioned (k) VALUES ('A'), ('U'), ('none');
+INSERT INTO child_rls (k) VALUES ('A'), ('U'), ('none');
+INSERT INTO child_int (k) VALUES (1), (2), (3);
+SELECT 'pk' AS parent, k, rollout_version_format(rollout_version) FROM child_pk
+UNION ALL SELECT 'composite', k || n, rollout_version_format(rollout_version) FROM child_composite
+UNION ALL SELECT 'no index', k, rollout_version_format(rollout_version) FROM child_no_index
+UNION ALL SELECT 'partitioned', k, rollout_version_format(rollout_version) FROM child_partitioned
+UNION ALL SELECT 'rls', k, rollout_version_format(rollout_version) FROM child_rls
+UNION ALL SELECT 'bigint', k::text, rollout_version_format(rollout_version) FROM child_int;
+-- A role with every grant of an application server but SELECT on the parent
+-- gets the query's privilege error, not an answer read past it.
+CREATE ROLE regress_child_writer;
+GRANT INSERT ON child_pk TO regress_child_writer;
+GRANT SELECT ON rollout_tagging, rollout_versions, rollout_ramp TO regress_child_writer;
+SET ROLE regress_child_writer;
+INSERT INTO child_pk (k) VALUES ('A');
+RESET ROLE;
+GRANT SELECT ON parent_pk TO regress_child_writer;
+SET ROLE regress_child_writer;
+INSERT INTO child_pk (k) VALUES ('A');
+RESET ROLE;
+DROP OWNED BY regress_child_writer;
+DROP ROLE regress_child_writer;
+-- A parent row updated in this transaction is seen by the next insert.
+BEGIN;
+UPDATE parent_pk SET rollout_version = '9.5' WHERE k = 'A';
+INSERT INTO child_pk (k) VALUES ('A');
+SELECT rollout_version_format(rollout_version) FROM child_pk ORDER BY ctid DESC LIMIT 1;
+ROLLBACK;
+DROP TABLE child, child_pk, child_composite, child_no_index, child_partitioned, child_rls,
+           child_int, parent_pk, parent_composite, parent_no_index, parent_partitioned,
+           parent_rls, parent_bigint;
+
 -- Partitioned tables: the trigger is cloned to every partition.
 CREATE TABLE invoice (invoice_key int, status text) PARTITION BY LIST (status);
 CREATE TABLE invoice_created PARTITION OF invoice FOR VALUES IN ('00');

@@ -11,8 +11,10 @@
 //
 // What the configuration and the catalogs say is cached per trigger and
 // dropped on relcache invalidation (rollout_tagging's own changes included),
-// so the per-row path touches no catalog. Only inheritance runs a prepared
+// so the per-row path touches no catalog. Inheritance reads the parent
+// through one of its indexes (parent_probe.cpp), or else runs a prepared
 // query.
+#include "parent_probe.hpp"
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
 #include "sql_text.hpp"
@@ -46,6 +48,7 @@ struct TaggingConfig {
 	int nkeys;
 	AttrNumber key_attnums[INDEX_MAX_KEYS];
 	SPIPlanPtr parent_lookup;
+	ParentProbe parent_probe;
 };
 
 // The configuration row of a table, as read from rollout_tagging.
@@ -222,6 +225,7 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 		SPI_freeplan(config->parent_lookup);
 		config->parent_lookup = nullptr;
 	}
+	config->parent_probe.index_relid = InvalidOid;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_tag_trigger: SPI_connect failed");
@@ -249,6 +253,12 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 		for (int i = 0; i < config->nkeys; ++i)
 			config->key_attnums[i] = resolve_column(td, row.child_keys[i], InvalidOid);
 		config->parent_lookup = prepare_parent_lookup(td, config, row);
+		Oid child_key_types[INDEX_MAX_KEYS];
+		for (int i = 0; i < config->nkeys; ++i)
+			child_key_types[i] = TupleDescAttr(RelationGetDescr(td->tg_relation),
+			                                   config->key_attnums[i] - 1)->atttypid;
+		plan_parent_probe(config->parent_relid, row.parent_keys, child_key_types, config->nkeys,
+		                  row.column_name, &config->parent_probe);
 	}
 	SPI_finish();
 }
@@ -278,8 +288,6 @@ const TaggingConfig *tagging_config(const TriggerData *td)
 	return config;
 }
 
-enum class ParentLookup { no_parent, untagged_parent, tagged_parent };
-
 // The parent row matched by the key columns, and its version.
 ParentLookup parent_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupdesc,
                             rollout::Version *out)
@@ -291,6 +299,11 @@ ParentLookup parent_version(const TaggingConfig *config, HeapTuple tuple, TupleD
 		if (isnull)
 			return ParentLookup::no_parent;
 	}
+
+	ParentLookup probed;
+	if (OidIsValid(config->parent_probe.index_relid) &&
+	    probe_parent(&config->parent_probe, keys, &probed, out))
+		return probed;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_tag_trigger: SPI_connect failed");

@@ -1,0 +1,134 @@
+#include "parent_probe.hpp"
+
+#include <algorithm>
+
+extern "C" {
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "executor/tuptable.h"
+#include "parser/parse_coerce.h"
+#include "utils/acl.h"
+#include "utils/snapmgr.h"
+}
+
+namespace {
+
+// The index column (1-based) of index whose leading nkeys columns are
+// exactly parent_attnums, for each key; false if the index does not fit.
+bool match_index_columns(Relation index, const AttrNumber *parent_attnums, int nkeys,
+                         AttrNumber *index_columns)
+{
+	const Form_pg_index form = index->rd_index;
+	if (index->rd_rel->relam != BTREE_AM_OID || !form->indisvalid || !form->indisready ||
+	    !form->indislive || form->indnkeyatts < nkeys ||
+	    !heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) ||
+	    !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr))
+		return false;
+	for (int i = 0; i < nkeys; ++i) {
+		index_columns[i] = InvalidAttrNumber;
+		for (int column = 0; column < nkeys; ++column)
+			if (form->indkey.values[column] == parent_attnums[i])
+				index_columns[i] = static_cast<AttrNumber>(column + 1);
+		if (index_columns[i] == InvalidAttrNumber)
+			return false;
+	}
+	return true;
+}
+
+// Equality of the index column's operator family for the key's type, with
+// the column's collation; false when the parent column and the child key
+// differ in type or the index compares in another collation.
+bool key_equality(Relation parent, Relation index, AttrNumber parent_attnum,
+                  AttrNumber index_column, Oid child_type, Oid *collation, FmgrInfo *equality)
+{
+	const Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(parent), parent_attnum - 1);
+	const int column = index_column - 1;
+	const Oid opclass_type = index->rd_opcintype[column];
+	if (attr->atttypid != child_type || !IsBinaryCoercible(attr->atttypid, opclass_type) ||
+	    index->rd_indcollation[column] != attr->attcollation)
+		return false;
+	const Oid op = get_opfamily_member(index->rd_opfamily[column], opclass_type, opclass_type,
+	                                   BTEqualStrategyNumber);
+	if (!OidIsValid(op))
+		return false;
+	fmgr_info_cxt(get_opcode(op), equality, TopMemoryContext);
+	*collation = attr->attcollation;
+	return true;
+}
+
+}  // namespace
+
+void plan_parent_probe(Oid parent_relid, const char *const *parent_keys, const Oid *child_key_types,
+                       int nkeys, const char *version_column, ParentProbe *probe)
+{
+	probe->parent_relid = parent_relid;
+	probe->index_relid = InvalidOid;
+	probe->nkeys = nkeys;
+	probe->version_attnum = get_attnum(parent_relid, version_column);
+
+	Relation parent = table_open(parent_relid, AccessShareLock);
+	if (parent->rd_rel->relkind != RELKIND_RELATION || parent->rd_rel->relrowsecurity) {
+		table_close(parent, AccessShareLock);
+		return;
+	}
+	AttrNumber parent_attnums[INDEX_MAX_KEYS];
+	for (int i = 0; i < nkeys; ++i)
+		parent_attnums[i] = get_attnum(parent_relid, parent_keys[i]);
+
+	List *indexes = RelationGetIndexList(parent);
+	ListCell *cell;
+	foreach (cell, indexes) {
+		Relation index = index_open(lfirst_oid(cell), AccessShareLock);
+		bool usable = match_index_columns(index, parent_attnums, nkeys, probe->index_columns);
+		for (int i = 0; usable && i < nkeys; ++i)
+			usable = key_equality(parent, index, parent_attnums[i], probe->index_columns[i],
+			                      child_key_types[i], &probe->collations[i], &probe->equality[i]);
+		index_close(index, AccessShareLock);
+		if (usable) {
+			probe->index_relid = lfirst_oid(cell);
+			break;
+		}
+	}
+	list_free(indexes);
+	table_close(parent, AccessShareLock);
+}
+
+bool probe_parent(const ParentProbe *probe, const Datum *key_values, ParentLookup *result,
+                  rollout::Version *version)
+{
+	if (pg_class_aclcheck(probe->parent_relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+
+	Relation parent = table_open(probe->parent_relid, AccessShareLock);
+	Relation index = index_open(probe->index_relid, AccessShareLock);
+	ScanKeyData keys[INDEX_MAX_KEYS];
+	for (int i = 0; i < probe->nkeys; ++i)
+		ScanKeyEntryInitializeWithInfo(&keys[i], 0, probe->index_columns[i],
+		                               BTEqualStrategyNumber, InvalidOid, probe->collations[i],
+		                               const_cast<FmgrInfo *>(&probe->equality[i]), key_values[i]);
+	// Index scan keys must come in index column order.
+	std::sort(keys, keys + probe->nkeys, [](const ScanKeyData &a, const ScanKeyData &b) {
+		return a.sk_attno < b.sk_attno;
+	});
+
+	IndexScanDesc scan = index_beginscan(parent, index, GetActiveSnapshot(), probe->nkeys, 0);
+	index_rescan(scan, keys, probe->nkeys, nullptr, 0);
+	TupleTableSlot *slot = table_slot_create(parent, nullptr);
+	*result = ParentLookup::no_parent;
+	if (index_getnext_slot(scan, ForwardScanDirection, slot)) {
+		bool isnull;
+		const Datum value = slot_getattr(slot, probe->version_attnum, &isnull);
+		*result = isnull ? ParentLookup::untagged_parent : ParentLookup::tagged_parent;
+		if (!isnull)
+			*version = DatumGetInt64(value);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(index, NoLock);
+	table_close(parent, NoLock);
+	return true;
+}
