@@ -2,7 +2,7 @@
 # rollout_ext benchmarks against hand-written SQL, on a throwaway cluster with
 # default settings (fsync on).
 #
-#   test/bench/run-bench.sh            full mode, about 12 minutes
+#   test/bench/run-bench.sh            full mode, about 14 minutes
 #   QUICK=1 test/bench/run-bench.sh    sanity mode, under 2 minutes
 #
 # Workloads, each compared with its baselines in the same run, on the same
@@ -408,10 +408,14 @@ column -s, -t <"$RESULTS/soak.csv" | sed 's/^/   /'
 # between blocks), addressed by index.
 claim_series=$(cut -d, -f1 "$WORK/claim.csv" | uniq)
 awk -F, 'NR > 1 && $1 != prev { print ""; print "" } { prev = $1; print }' "$WORK/claim.csv" >"$WORK/claim.dat"
+# Up to a dozen series: each gets its own colour and point shape.
+claim_colours=(black '#d62728' '#1f77b4' '#2ca02c' '#ff7f0e' '#9467bd' '#8c564b' '#e377c2' '#7f7f7f'
+	'#bcbd22' '#17becf' '#aec7e8')
 plot_claim=
 i=0
 while read -r s; do
-	plot_claim+="${plot_claim:+, }'$WORK/claim.dat' index $i using 2:3:4:5 with yerrorlines lw 2 title '$s'"
+	plot_claim+="${plot_claim:+, }'$WORK/claim.dat' index $i using 2:3:4:5 with yerrorlines lw 2"
+	plot_claim+=" lc rgb '${claim_colours[$((i % ${#claim_colours[@]}))]}' pt $((i % 13 + 1)) title '$s'"
 	i=$((i + 1))
 done <<<"$claim_series"
 gnuplot <<GP
@@ -420,7 +424,7 @@ set datafile separator ','
 set grid
 set key outside right
 set output '$RESULTS/claim_throughput.png'
-set title 'claim + complete (claim-only: claim alone): rows/s (floor: UPDATEs/s) vs clients; median, bars = min..max'
+set title 'claims: rows/s (floor: UPDATEs/s) by clients; median, bars min..max'
 set logscale xy
 set xrange [0.7:24]
 set xtics (1, 2, 4, 8, 16)
