@@ -1,7 +1,5 @@
 #include "parent_probe.hpp"
 
-#include <algorithm>
-
 extern "C" {
 #include "access/genam.h"
 #include "access/nbtree.h"
@@ -17,10 +15,10 @@ extern "C" {
 
 namespace {
 
-// The index column (1-based) of index whose leading nkeys columns are
-// exactly parent_attnums, for each key; false if the index does not fit.
+// For each of the index's leading nkeys columns, the key whose parent column
+// it is; false if those columns are not exactly parent_attnums.
 bool match_index_columns(Relation index, const AttrNumber *parent_attnums, int nkeys,
-                         AttrNumber *index_columns)
+                         int *key_of_column)
 {
 	const Form_pg_index form = index->rd_index;
 	if (index->rd_rel->relam != BTREE_AM_OID || !form->indisvalid || !form->indisready ||
@@ -28,12 +26,12 @@ bool match_index_columns(Relation index, const AttrNumber *parent_attnums, int n
 	    !heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) ||
 	    !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr))
 		return false;
-	for (int i = 0; i < nkeys; ++i) {
-		index_columns[i] = InvalidAttrNumber;
-		for (int column = 0; column < nkeys; ++column)
-			if (form->indkey.values[column] == parent_attnums[i])
-				index_columns[i] = static_cast<AttrNumber>(column + 1);
-		if (index_columns[i] == InvalidAttrNumber)
+	for (int column = 0; column < nkeys; ++column) {
+		key_of_column[column] = -1;
+		for (int key = 0; key < nkeys; ++key)
+			if (form->indkey.values[column] == parent_attnums[key])
+				key_of_column[column] = key;
+		if (key_of_column[column] < 0)
 			return false;
 	}
 	return true;
@@ -42,11 +40,10 @@ bool match_index_columns(Relation index, const AttrNumber *parent_attnums, int n
 // Equality of the index column's operator family for the key's type, with
 // the column's collation; false when the parent column and the child key
 // differ in type or the index compares in another collation.
-bool key_equality(Relation parent, Relation index, AttrNumber parent_attnum,
-                  AttrNumber index_column, Oid child_type, Oid *collation, FmgrInfo *equality)
+bool key_equality(Relation parent, Relation index, AttrNumber parent_attnum, int column,
+                  Oid child_type, Oid *collation, FmgrInfo *equality)
 {
 	const Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(parent), parent_attnum - 1);
-	const int column = index_column - 1;
 	const Oid opclass_type = index->rd_opcintype[column];
 	if (attr->atttypid != child_type || !IsBinaryCoercible(attr->atttypid, opclass_type) ||
 	    index->rd_indcollation[column] != attr->attcollation)
@@ -83,10 +80,12 @@ void plan_parent_probe(Oid parent_relid, const char *const *parent_keys, const O
 	ListCell *cell;
 	foreach (cell, indexes) {
 		Relation index = index_open(lfirst_oid(cell), AccessShareLock);
-		bool usable = match_index_columns(index, parent_attnums, nkeys, probe->index_columns);
-		for (int i = 0; usable && i < nkeys; ++i)
-			usable = key_equality(parent, index, parent_attnums[i], probe->index_columns[i],
-			                      child_key_types[i], &probe->collations[i], &probe->equality[i]);
+		bool usable = match_index_columns(index, parent_attnums, nkeys, probe->key_of_column);
+		for (int column = 0; usable && column < nkeys; ++column) {
+			const int key = probe->key_of_column[column];
+			usable = key_equality(parent, index, parent_attnums[key], column, child_key_types[key],
+			                      &probe->collations[column], &probe->equality[column]);
+		}
 		index_close(index, AccessShareLock);
 		if (usable) {
 			probe->index_relid = lfirst_oid(cell);
@@ -106,14 +105,12 @@ bool probe_parent(const ParentProbe *probe, const Datum *key_values, ParentLooku
 	Relation parent = table_open(probe->parent_relid, AccessShareLock);
 	Relation index = index_open(probe->index_relid, AccessShareLock);
 	ScanKeyData keys[INDEX_MAX_KEYS];
-	for (int i = 0; i < probe->nkeys; ++i)
-		ScanKeyEntryInitializeWithInfo(&keys[i], 0, probe->index_columns[i],
-		                               BTEqualStrategyNumber, InvalidOid, probe->collations[i],
-		                               const_cast<FmgrInfo *>(&probe->equality[i]), key_values[i]);
-	// Index scan keys must come in index column order.
-	std::sort(keys, keys + probe->nkeys, [](const ScanKeyData &a, const ScanKeyData &b) {
-		return a.sk_attno < b.sk_attno;
-	});
+	for (int column = 0; column < probe->nkeys; ++column)
+		ScanKeyEntryInitializeWithInfo(
+			&keys[column], 0, static_cast<AttrNumber>(column + 1), BTEqualStrategyNumber,
+			InvalidOid, probe->collations[column],
+			const_cast<FmgrInfo *>(&probe->equality[column]),
+			key_values[probe->key_of_column[column]]);
 
 	IndexScanDesc scan = index_beginscan(parent, index, GetActiveSnapshot(), probe->nkeys, 0);
 	index_rescan(scan, keys, probe->nkeys, nullptr, 0);

@@ -15,9 +15,10 @@ struct ParentProbe {
 	Oid index_relid;            // InvalidOid: no usable index, use the SQL lookup
 	int nkeys;
 	AttrNumber version_attnum;  // in the parent
-	// Per key pair, in the order of the trigger's keys: the index column it
-	// matches and that column's equality function.
-	AttrNumber index_columns[INDEX_MAX_KEYS];
+	// Per index column, in index order (as scan keys must come): the
+	// trigger's key that feeds it, the column's collation and its equality
+	// function.
+	int key_of_column[INDEX_MAX_KEYS];
 	Oid collations[INDEX_MAX_KEYS];
 	FmgrInfo equality[INDEX_MAX_KEYS];
 };
