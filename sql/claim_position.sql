@@ -90,3 +90,34 @@ SELECT data_key FROM rollout_claim('POSITION.0001', 1);
 ALTER TABLE rollout_task_q RESET (autovacuum_enabled);
 DELETE FROM rollout_task_q WHERE transaction_id = 'POSITION.0001';
 SELECT rollout_drop_criteria('POSITION.0001');
+
+-- Statistics gathered while a queue held one version do not send a new
+-- version's claims through the old version's rows: with an index on
+-- (transaction, version, due), the claim is written so that only that index
+-- can serve it in order, whatever the statistics say. Here on a driver table
+-- whose other index, on (transaction, due), the planner would otherwise
+-- prefer.
+CREATE TABLE skew_q (k bigint PRIMARY KEY, txn text, v rollout_version, due timestamptz,
+                     held boolean NOT NULL DEFAULT false);
+CREATE INDEX ON skew_q (txn, v, due, k) WHERE NOT held;
+CREATE INDEX ON skew_q (txn, due, k) WHERE NOT held;
+SELECT rollout_define_criteria('SKEW.0001', queue_table => 'skew_q', key_column => 'k',
+                               due_column => 'due', version_column => 'v',
+                               transaction_column => 'txn', hold_column => 'held');
+INSERT INTO skew_q (k, txn, v, due)
+SELECT g, 'SKEW.0001', '9.4', '2026-01-01'::timestamptz + g * interval '1 second'
+  FROM generate_series(1, 20000) g;
+ANALYZE skew_q;
+INSERT INTO skew_q (k, txn, v, due)
+SELECT 20000 + g, 'SKEW.0001', '10.1', '2026-06-01'::timestamptz + g * interval '1 second'
+  FROM generate_series(1, 10) g;
+SET rollout.claim_rescan_interval = 0;
+SELECT pg_stat_force_next_flush();
+SELECT idx_blks_hit + idx_blks_read AS before FROM pg_statio_user_tables WHERE relname = 'skew_q' \gset
+SELECT k, rollout_version_format(v) FROM rollout_claim_rows('SKEW.0001', NULL::skew_q, 1, '10.1');
+SELECT pg_stat_force_next_flush();
+SELECT idx_blks_hit + idx_blks_read - :before < 30 AS skipped_the_old_version
+  FROM pg_statio_user_tables WHERE relname = 'skew_q';
+RESET rollout.claim_rescan_interval;
+SELECT rollout_drop_criteria('SKEW.0001');
+DROP TABLE skew_q;

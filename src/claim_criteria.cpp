@@ -1,6 +1,7 @@
 #include "claim_criteria.hpp"
 
 #include "sql_text.hpp"
+#include "version_range_index.hpp"
 
 #include <cstring>
 #include <initializer_list>
@@ -117,7 +118,21 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 		                 quote_identifier(transaction));
 	if (hold != nullptr)
 		appendStringInfo(&sql, " AND NOT q.%s", quote_identifier(hold));
-	if (match == VersionMatch::exact)
+	// With an index that keeps each version's rows in due order, the exact
+	// match is written as a range and the order starts with the version. The
+	// planner then cannot serve the claim from an index on the due date alone,
+	// filtering versions as it goes: with statistics from before a new version
+	// appeared, it would pick that, and the new version's claims would walk
+	// every row of the old one.
+	const bool version_range =
+		match == VersionMatch::exact &&
+		has_version_range_index(queue_relid, transaction, text_column(row, desc, kVersionColumn),
+		                        text_column(row, desc, kDueColumn), hold);
+	if (version_range)
+		appendStringInfo(&sql, " AND q.%s %s $4 AND q.%s %s $4", version,
+		                 extension_operator(extension_namespace, ">="), version,
+		                 extension_operator(extension_namespace, "<="));
+	else if (match == VersionMatch::exact)
 		appendStringInfo(&sql, " AND q.%s %s $4", version,
 		                 extension_operator(extension_namespace, "="));
 	else if (match == VersionMatch::at_most)
@@ -125,7 +140,10 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 		                 extension_operator(extension_namespace, "<="), version);
 	// The lease counts from the claim statement, not from the start of its
 	// transaction, so a claim late in a long transaction still gets it whole.
-	appendStringInfo(&sql, " ORDER BY q.%s, q.%s LIMIT ", due, key);
+	appendStringInfoString(&sql, " ORDER BY");
+	if (version_range)
+		appendStringInfo(&sql, " q.%s,", version);
+	appendStringInfo(&sql, " q.%s, q.%s LIMIT ", due, key);
 	*head = MemoryContextStrdup(TopMemoryContext, sql.data);
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,

@@ -1,0 +1,66 @@
+#include "version_range_index.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "catalog/pg_am.h"
+#include "nodes/nodeFuncs.h"
+}
+
+namespace {
+
+// An index predicate the claim's own WHERE clause implies: none, or NOT hold.
+bool claim_implies_predicate(List *predicate, AttrNumber hold)
+{
+	if (predicate == NIL)
+		return true;
+	if (hold == InvalidAttrNumber || list_length(predicate) != 1 ||
+	    !is_notclause(linitial(predicate)))
+		return false;
+	const Expr *negated = get_notclausearg(linitial(predicate));
+	return IsA(negated, Var) && reinterpret_cast<const Var *>(negated)->varattno == hold;
+}
+
+bool serves_version_ranges(Relation index, const AttrNumber *leading, int nleading,
+                           AttrNumber hold)
+{
+	const Form_pg_index form = index->rd_index;
+	if (index->rd_rel->relam != BTREE_AM_OID || !form->indisvalid ||
+	    form->indnkeyatts < nleading || RelationGetIndexExpressions(index) != NIL ||
+	    !claim_implies_predicate(RelationGetIndexPredicate(index), hold))
+		return false;
+	for (int i = 0; i < nleading; ++i)
+		if (form->indkey.values[i] != leading[i])
+			return false;
+	return true;
+}
+
+}  // namespace
+
+bool has_version_range_index(Oid relid, const char *transaction_column,
+                             const char *version_column, const char *due_column,
+                             const char *hold_column)
+{
+	AttrNumber leading[3];
+	int nleading = 0;
+	if (transaction_column != nullptr)
+		leading[nleading++] = get_attnum(relid, transaction_column);
+	leading[nleading++] = get_attnum(relid, version_column);
+	leading[nleading++] = get_attnum(relid, due_column);
+	const AttrNumber hold =
+		hold_column != nullptr ? get_attnum(relid, hold_column) : InvalidAttrNumber;
+
+	Relation rel = relation_open(relid, AccessShareLock);
+	List *indexes = RelationGetIndexList(rel);
+	bool found = false;
+	ListCell *cell;
+	foreach (cell, indexes) {
+		Relation index = index_open(lfirst_oid(cell), AccessShareLock);
+		found = serves_version_ranges(index, leading, nleading, hold);
+		index_close(index, AccessShareLock);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	relation_close(rel, AccessShareLock);
+	return found;
+}
