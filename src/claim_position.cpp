@@ -14,7 +14,6 @@ int claim_rescan_interval_ms = 100;
 
 // Bumped by every rollback; positions from an older generation are void.
 uint64 claim_position_generation = 1;
-bool rollback_callbacks_registered = false;
 
 void forget_positions_on_abort(XactEvent event, void *)
 {
@@ -40,8 +39,10 @@ bool is_fresh(const ClaimPosition &position)
 
 }  // namespace
 
-void define_claim_position_setting()
+void init_claim_positions()
 {
+	RegisterXactCallback(forget_positions_on_abort, nullptr);
+	RegisterSubXactCallback(forget_positions_on_subabort, nullptr);
 	DefineCustomIntVariable(
 		"rollout.claim_rescan_interval",
 		"How long a claim may start its index scan where this backend's previous claim began.",
@@ -64,12 +65,6 @@ TimestampTz claim_scan_start(const ClaimPositions *positions, rollout::Version v
 void remember_claim_position(ClaimPositions *positions, rollout::Version version,
                              TimestampTz lowest_due)
 {
-	if (!rollback_callbacks_registered) {
-		RegisterXactCallback(forget_positions_on_abort, nullptr);
-		RegisterSubXactCallback(forget_positions_on_subabort, nullptr);
-		rollback_callbacks_registered = true;
-	}
-
 	ClaimPosition *slot = nullptr;
 	for (int i = 0; i < positions->count && slot == nullptr; ++i)
 		if (positions->slots[i].version == version)

@@ -32,7 +32,9 @@ struct ClaimPositions {
 	ClaimPosition slots[kClaimPositionsPerCriteria];
 };
 
-void define_claim_position_setting();
+// At load: the rollout.claim_rescan_interval setting, and the callbacks that
+// forget positions on rollback.
+void init_claim_positions();
 
 // The lowest due date the next claim must scan from: the remembered position
 // while it is fresh, else -infinity (a scan from the start).

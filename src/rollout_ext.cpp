@@ -14,7 +14,7 @@ void _PG_init(void)
 	define_version_setting();
 	define_config_settings();
 	define_guard_settings();
-	define_claim_position_setting();
+	init_claim_positions();
 	// Only after every rollout.* setting exists: reserving the prefix drops
 	// placeholders (from postgresql.conf, ALTER ROLE/DATABASE, an early SET)
 	// that no setting claims.
