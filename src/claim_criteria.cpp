@@ -95,16 +95,20 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 {
 	const char *table = quote_qualified_identifier(
 		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
-	const char *key = quote_identifier(text_column(row, desc, kKeyColumn));
-	const char *due = quote_identifier(text_column(row, desc, kDueColumn));
-	const char *version = quote_identifier(text_column(row, desc, kVersionColumn));
+	// Column names as stored, then as they can be pasted into SQL.
+	const char *key_column = text_column(row, desc, kKeyColumn);
+	const char *due_column = text_column(row, desc, kDueColumn);
+	const char *version_column = text_column(row, desc, kVersionColumn);
 	const char *transaction = text_column(row, desc, kTransactionColumn);
 	const char *hold = text_column(row, desc, kHoldColumn);
-	const char *token = quote_identifier(text_column(row, desc, kTokenColumn));
 	const char *count = text_column(row, desc, kCountColumn);
+	const char *key = quote_identifier(key_column);
+	const char *due = quote_identifier(due_column);
+	const char *version = quote_identifier(version_column);
+	const char *token = quote_identifier(text_column(row, desc, kTokenColumn));
 
-	const char *key_equals = equality_operator(get_atttype(
-		queue_relid, get_attnum(queue_relid, text_column(row, desc, kKeyColumn))));
+	const char *key_equals =
+		equality_operator(get_atttype(queue_relid, get_attnum(queue_relid, key_column)));
 
 	StringInfoData sql;
 	initStringInfo(&sql);
@@ -126,8 +130,7 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 	// every row of the old one.
 	const bool version_range =
 		match == VersionMatch::exact &&
-		has_version_range_index(queue_relid, transaction, text_column(row, desc, kVersionColumn),
-		                        text_column(row, desc, kDueColumn), hold);
+		has_version_range_index(queue_relid, transaction, version_column, due_column, hold);
 	if (version_range)
 		appendStringInfo(&sql, " AND q.%s %s $4 AND q.%s %s $4", version,
 		                 extension_operator(extension_namespace, ">="), version,
