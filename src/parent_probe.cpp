@@ -1,12 +1,12 @@
 #include "parent_probe.hpp"
 
+#include "index_search.hpp"
+
 extern "C" {
-#include "access/genam.h"
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/pg_am.h"
 #include "executor/tuptable.h"
 #include "parser/parse_coerce.h"
 #include "utils/acl.h"
@@ -16,16 +16,14 @@ extern "C" {
 namespace {
 
 // For each of the index's leading nkeys columns, the key whose parent column
-// it is; false if those columns are not exactly parent_attnums.
+// it is; false if the index is partial or those columns are not exactly
+// parent_attnums.
 bool match_index_columns(Relation index, const AttrNumber *parent_attnums, int nkeys,
                          int *key_of_column)
 {
-	const Form_pg_index form = index->rd_index;
-	if (index->rd_rel->relam != BTREE_AM_OID || !form->indisvalid || !form->indisready ||
-	    !form->indislive || form->indnkeyatts < nkeys ||
-	    !heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) ||
-	    !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr))
+	if (!is_plain_btree(index, nkeys) || RelationGetIndexPredicate(index) != NIL)
 		return false;
+	const Form_pg_index form = index->rd_index;
 	for (int column = 0; column < nkeys; ++column) {
 		key_of_column[column] = -1;
 		for (int key = 0; key < nkeys; ++key)
@@ -76,23 +74,15 @@ void plan_parent_probe(Oid parent_relid, const char *const *parent_keys, const O
 	for (int i = 0; i < nkeys; ++i)
 		parent_attnums[i] = get_attnum(parent_relid, parent_keys[i]);
 
-	List *indexes = RelationGetIndexList(parent);
-	ListCell *cell;
-	foreach (cell, indexes) {
-		Relation index = index_open(lfirst_oid(cell), AccessShareLock);
+	probe->index_relid = first_index_where(parent, [&](Relation index) {
 		bool usable = match_index_columns(index, parent_attnums, nkeys, probe->key_of_column);
 		for (int column = 0; usable && column < nkeys; ++column) {
 			const int key = probe->key_of_column[column];
 			usable = key_equality(parent, index, parent_attnums[key], column, child_key_types[key],
 			                      &probe->collations[column], &probe->equality[column]);
 		}
-		index_close(index, AccessShareLock);
-		if (usable) {
-			probe->index_relid = lfirst_oid(cell);
-			break;
-		}
-	}
-	list_free(indexes);
+		return usable;
+	});
 	table_close(parent, AccessShareLock);
 }
 

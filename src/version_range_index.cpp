@@ -1,8 +1,8 @@
 #include "version_range_index.hpp"
 
+#include "index_search.hpp"
+
 extern "C" {
-#include "access/genam.h"
-#include "catalog/pg_am.h"
 #include "nodes/nodeFuncs.h"
 }
 
@@ -23,13 +23,11 @@ bool claim_implies_predicate(List *predicate, AttrNumber hold)
 bool serves_version_ranges(Relation index, const AttrNumber *leading, int nleading,
                            AttrNumber hold)
 {
-	const Form_pg_index form = index->rd_index;
-	if (index->rd_rel->relam != BTREE_AM_OID || !form->indisvalid ||
-	    form->indnkeyatts < nleading || RelationGetIndexExpressions(index) != NIL ||
+	if (!is_plain_btree(index, nleading) ||
 	    !claim_implies_predicate(RelationGetIndexPredicate(index), hold))
 		return false;
 	for (int i = 0; i < nleading; ++i)
-		if (form->indkey.values[i] != leading[i])
+		if (index->rd_index->indkey.values[i] != leading[i])
 			return false;
 	return true;
 }
@@ -50,17 +48,9 @@ bool has_version_range_index(Oid relid, const char *transaction_column,
 		hold_column != nullptr ? get_attnum(relid, hold_column) : InvalidAttrNumber;
 
 	Relation rel = relation_open(relid, AccessShareLock);
-	List *indexes = RelationGetIndexList(rel);
-	bool found = false;
-	ListCell *cell;
-	foreach (cell, indexes) {
-		Relation index = index_open(lfirst_oid(cell), AccessShareLock);
-		found = serves_version_ranges(index, leading, nleading, hold);
-		index_close(index, AccessShareLock);
-		if (found)
-			break;
-	}
-	list_free(indexes);
+	const Oid found = first_index_where(rel, [&](Relation index) {
+		return serves_version_ranges(index, leading, nleading, hold);
+	});
 	relation_close(rel, AccessShareLock);
-	return found;
+	return OidIsValid(found);
 }
