@@ -1,7 +1,8 @@
 // rollout_claim and rollout_claim_rows: atomically claim the due rows of the
-// caller's version for a criteria. The work is one prepared statement per
-// criteria (see claim_criteria.cpp); this file resolves the arguments, runs
-// it, and returns the rows in materialize mode.
+// caller's version for a criteria. The work is a direct index scan and update
+// where the table allows it (see direct_claim.cpp), else one prepared
+// statement per criteria (see claim_criteria.cpp); this file resolves the
+// arguments, runs one of them, and returns the rows in materialize mode.
 #include "claim_criteria.hpp"
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
@@ -124,6 +125,31 @@ TimestampTz lowest_claimed_due()
 	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(due);
 }
 
+uint64 claim_with_statement(ClaimCriteria *criteria, const DirectClaimRequest &request,
+                            ReturnSetInfo *rsinfo, TimestampTz *lowest_due)
+{
+	Interval lease = request.lease;
+	Datum args[kClaimParameters] = {
+		CStringGetTextDatum(request.transaction_id),
+		IntervalPGetDatum(&lease),
+		UUIDPGetDatum(request.token),
+		Int64GetDatum(request.version),
+		TimestampTzGetDatum(request.scan_start),
+	};
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "rollout_claim: SPI_connect failed");
+	const int rc =
+		SPI_execute_plan(claim_plan(criteria, request.limit), args, nullptr, false, 0);
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
+	store_claimed_rows(rsinfo, criteria);
+	const uint64 claimed = SPI_processed;
+	if (claimed > 0)
+		*lowest_due = lowest_claimed_due();
+	SPI_finish();
+	return claimed;
+}
+
 Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 {
 	if (RecoveryInProgress())
@@ -138,29 +164,26 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	if (request.has_max_rows && request.max_rows <= 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("max_rows must be positive, not %d", request.max_rows)));
-	const int64 limit = request.has_max_rows ? request.max_rows : criteria->batch_size;
 
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
-	Interval lease = criteria->lease;
-	Datum args[kClaimParameters] = {
-		CStringGetTextDatum(criteria->transaction_id),
-		IntervalPGetDatum(&lease),
-		UUIDPGetDatum(new_claim_token()),
-		Int64GetDatum(version),
-		TimestampTzGetDatum(claim_scan_start(&criteria->positions, version)),
-	};
+	DirectClaimRequest claim_request;
+	claim_request.criteria_id = criteria->criteria_id;
+	claim_request.queue_relid = criteria->queue_relid;
+	claim_request.transaction_id = criteria->transaction_id;
+	claim_request.version = version;
+	claim_request.limit = request.has_max_rows ? request.max_rows : criteria->batch_size;
+	claim_request.scan_start = claim_scan_start(&criteria->positions, version);
+	claim_request.lease = criteria->lease;
+	claim_request.token = new_claim_token();
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "rollout_claim: SPI_connect failed");
-	const int rc = SPI_execute_plan(claim_plan(criteria, limit), args, nullptr, false, 0);
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
-	store_claimed_rows(rsinfo, criteria);
-	if (SPI_processed > 0)
-		remember_claim_position(&criteria->positions, version, lowest_claimed_due());
-	SPI_finish();
+	uint64 claimed = 0;
+	TimestampTz lowest_due = DT_NOBEGIN;
+	if (!claim_directly(criteria->direct, claim_request, rsinfo, &claimed, &lowest_due))
+		claimed = claim_with_statement(criteria, claim_request, rsinfo, &lowest_due);
+	if (claimed > 0)
+		remember_claim_position(&criteria->positions, version, lowest_due);
 	return (Datum) 0;
 }
 

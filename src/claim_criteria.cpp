@@ -86,29 +86,39 @@ Datum binary_column(HeapTuple row, TupleDesc desc, int column)
 	return value;
 }
 
+// The criteria's column names as stored.
+QueueColumns queue_columns(HeapTuple row, TupleDesc desc)
+{
+	QueueColumns columns;
+	columns.key = text_column(row, desc, kKeyColumn);
+	columns.due = text_column(row, desc, kDueColumn);
+	columns.version = text_column(row, desc, kVersionColumn);
+	columns.transaction = text_column(row, desc, kTransactionColumn);
+	columns.hold = text_column(row, desc, kHoldColumn);
+	columns.token = text_column(row, desc, kTokenColumn);
+	columns.count = text_column(row, desc, kCountColumn);
+	return columns;
+}
+
 // The claim statement for one criteria, split around its LIMIT; every
 // eligibility predicate, the version included, is inside the locked,
 // materialized scan.
-void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatch match,
+void build_claim_sql(const QueueColumns &columns, Oid queue_relid, VersionMatch match,
                      Oid extension_namespace, int *returned_columns, char **head, char **update,
                      char **ordered_select)
 {
 	const char *table = quote_qualified_identifier(
 		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
-	// Column names as stored, then as they can be pasted into SQL.
-	const char *key_column = text_column(row, desc, kKeyColumn);
-	const char *due_column = text_column(row, desc, kDueColumn);
-	const char *version_column = text_column(row, desc, kVersionColumn);
-	const char *transaction = text_column(row, desc, kTransactionColumn);
-	const char *hold = text_column(row, desc, kHoldColumn);
-	const char *count = text_column(row, desc, kCountColumn);
-	const char *key = quote_identifier(key_column);
-	const char *due = quote_identifier(due_column);
-	const char *version = quote_identifier(version_column);
-	const char *token = quote_identifier(text_column(row, desc, kTokenColumn));
+	const char *transaction = columns.transaction;
+	const char *hold = columns.hold;
+	const char *count = columns.count;
+	const char *key = quote_identifier(columns.key);
+	const char *due = quote_identifier(columns.due);
+	const char *version = quote_identifier(columns.version);
+	const char *token = quote_identifier(columns.token);
 
 	const char *key_equals =
-		equality_operator(get_atttype(queue_relid, get_attnum(queue_relid, key_column)));
+		equality_operator(get_atttype(queue_relid, get_attnum(queue_relid, columns.key)));
 
 	StringInfoData sql;
 	initStringInfo(&sql);
@@ -130,7 +140,8 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 	// every row of the old one.
 	const bool version_range =
 		match == VersionMatch::exact &&
-		has_version_range_index(queue_relid, transaction, version_column, due_column, hold);
+		OidIsValid(version_range_index(queue_relid, transaction, columns.version, columns.due,
+		                               nullptr, hold));
 	if (version_range)
 		appendStringInfo(&sql, " AND q.%s %s $4 AND q.%s %s $4", version,
 		                 extension_operator(extension_namespace, ">="), version,
@@ -168,20 +179,20 @@ void build_claim_sql(HeapTuple row, TupleDesc desc, Oid queue_relid, VersionMatc
 	appendStringInfoString(&sql, "SELECT ");
 	Relation rel = relation_open(queue_relid, AccessShareLock);
 	TupleDesc rel_desc = RelationGetDescr(rel);
-	int columns = 0;
+	int live_columns = 0;
 	for (int i = 0; i < rel_desc->natts; ++i) {
 		Form_pg_attribute attr = TupleDescAttr(rel_desc, i);
 		if (attr->attisdropped)
 			continue;
-		appendStringInfo(&sql, "%su.%s", columns > 0 ? ", " : "",
+		appendStringInfo(&sql, "%su.%s", live_columns > 0 ? ", " : "",
 		                 quote_identifier(NameStr(attr->attname)));
-		++columns;
+		++live_columns;
 	}
 	relation_close(rel, AccessShareLock);
 	appendStringInfo(&sql, ", u.rollout_claim_due FROM u ORDER BY u.rollout_claim_due, u.%s",
 	                 key);
 
-	*returned_columns = columns;
+	*returned_columns = live_columns;
 	*ordered_select = MemoryContextStrdup(TopMemoryContext, sql.data);
 	pfree(sql.data);
 }
@@ -225,9 +236,12 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	out->batch_size = DatumGetInt32(binary_column(row, desc, kBatchSize));
 	out->lease = *DatumGetIntervalP(binary_column(row, desc, kLease));
 
-	build_claim_sql(row, desc, out->queue_relid, out->version_match, out->extension_namespace,
+	const QueueColumns columns = queue_columns(row, desc);
+	build_claim_sql(columns, out->queue_relid, out->version_match, out->extension_namespace,
 	                &out->returned_columns, &out->claim_sql_head, &out->claim_sql_update,
 	                &out->claim_sql_ordered_select);
+	plan_direct_claim(out->queue_relid, out->version_match == VersionMatch::exact, columns,
+	                  &out->direct);
 	out->version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 	                                    CStringGetDatum("rollout_version"),
 	                                    ObjectIdGetDatum(get_func_namespace(fn_oid)));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "claim_position.hpp"
+#include "direct_claim.hpp"
 #include "postgres_headers.hpp"
 
 // rollout_criteria allows ids of up to 200 characters; in UTF-8 that is at
@@ -47,6 +48,7 @@ struct ClaimCriteria {
 	int nplans;
 	int64 plan_limits[kClaimPlansPerCriteria];
 	SPIPlanPtr plans[kClaimPlansPerCriteria];
+	DirectClaimPlan direct;
 	ClaimPositions positions;
 };
 

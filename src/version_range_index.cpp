@@ -34,16 +34,17 @@ bool serves_version_ranges(Relation index, const AttrNumber *leading, int nleadi
 
 }  // namespace
 
-bool has_version_range_index(Oid relid, const char *transaction_column,
-                             const char *version_column, const char *due_column,
-                             const char *hold_column)
+Oid version_range_index(Oid relid, const char *transaction_column, const char *version_column,
+                        const char *due_column, const char *key_column, const char *hold_column)
 {
-	AttrNumber leading[3];
+	AttrNumber leading[4];
 	int nleading = 0;
 	if (transaction_column != nullptr)
 		leading[nleading++] = get_attnum(relid, transaction_column);
 	leading[nleading++] = get_attnum(relid, version_column);
 	leading[nleading++] = get_attnum(relid, due_column);
+	if (key_column != nullptr)
+		leading[nleading++] = get_attnum(relid, key_column);
 	const AttrNumber hold =
 		hold_column != nullptr ? get_attnum(relid, hold_column) : InvalidAttrNumber;
 
@@ -52,5 +53,5 @@ bool has_version_range_index(Oid relid, const char *transaction_column,
 		return serves_version_ranges(index, leading, nleading, hold);
 	});
 	relation_close(rel, AccessShareLock);
-	return OidIsValid(found);
+	return found;
 }

@@ -1,0 +1,182 @@
+-- The direct claim: an exact-version claim on a table with a (transaction,
+-- version, due, key) index updates the due rows through that index, without
+-- a statement and without writing a row lock first. It hands out what the
+-- statement hands out; claims that need the statement's features run it.
+CREATE EXTENSION IF NOT EXISTS rollout_ext;
+\set SHOW_CONTEXT never
+SET rollout.version = '10.1';
+-- Every claim scans from the oldest entry (claim_position tests the position).
+SET rollout.claim_rescan_interval = 0;
+
+-- Two identical queues of rollout_task_q: three versions, a held row, a row
+-- due in the future.
+SELECT rollout_define_criteria('DIRECT.A', batch_size => 3);
+SELECT rollout_define_criteria('DIRECT.B', batch_size => 3);
+INSERT INTO rollout_task_q (transaction_id, data_key, available_date, rollout_version, hold_flag)
+SELECT t, 'D-' || g, '2026-01-01'::timestamptz + (g % 4) * interval '1 minute',
+       (CASE WHEN g % 3 = 0 THEN '9.4' ELSE '10.1' END)::rollout_version, g = 5
+  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B']) t, generate_series(1, 12) g;
+INSERT INTO rollout_task_q (transaction_id, data_key, available_date, rollout_version)
+SELECT t, 'D-future', now() + interval '1 hour', '10.1'
+  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B']) t;
+
+SHOW rollout.direct_claim;
+
+-- The same claims, directly and as the statement: the same rows in the same
+-- order (due, then key), each leased from the claim statement, counted once
+-- more and given a fresh token.
+CREATE FUNCTION pg_temp.claim(criteria text, n integer) RETURNS TABLE (
+	data_key text, claim_count integer, leased boolean, has_token boolean)
+LANGUAGE sql AS $$
+	SELECT data_key, claim_count, available_date = statement_timestamp() + interval '5 minutes',
+	       claim_token IS NOT NULL
+	  FROM rollout_claim(criteria, n)
+$$;
+SELECT * FROM pg_temp.claim('DIRECT.A', 3);
+SELECT * FROM pg_temp.claim('DIRECT.A', NULL);
+SELECT * FROM pg_temp.claim('DIRECT.A', 10);
+SET rollout.direct_claim = off;
+SELECT * FROM pg_temp.claim('DIRECT.B', 3);
+SELECT * FROM pg_temp.claim('DIRECT.B', NULL);
+SELECT * FROM pg_temp.claim('DIRECT.B', 10);
+RESET rollout.direct_claim;
+-- Both queues end in the same state; each claim has its own token.
+SELECT data_key, available_date > now() AS leased, claim_count, claim_token IS NOT NULL AS claimed
+  FROM rollout_task_q WHERE transaction_id = 'DIRECT.A'
+EXCEPT
+SELECT data_key, available_date > now(), claim_count, claim_token IS NOT NULL
+  FROM rollout_task_q WHERE transaction_id = 'DIRECT.B';
+SELECT count(DISTINCT claim_token) AS tokens, count(*) AS claimed
+  FROM rollout_task_q WHERE claim_token IS NOT NULL;
+
+-- What the direct claim saves: the statement writes a row lock before each
+-- row's update, the direct claim writes only the update and its index
+-- entries. Counted in WAL records, as EXPLAIN reports them.
+CREATE FUNCTION pg_temp.claim_wal_records(criteria text, n integer) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	plan json;
+BEGIN
+	EXECUTE format('EXPLAIN (ANALYZE, WAL, COSTS OFF, TIMING OFF, FORMAT JSON) '
+	               'SELECT * FROM rollout_claim(%L, %s)', criteria, n) INTO plan;
+	RETURN (plan -> 0 -> 'Plan' ->> 'WAL Records')::bigint;
+END
+$$;
+UPDATE rollout_task_q SET available_date = '2026-01-01', claim_token = NULL
+ WHERE transaction_id IN ('DIRECT.A', 'DIRECT.B');
+SELECT pg_temp.claim_wal_records('DIRECT.A', 3) AS direct \gset
+SET rollout.direct_claim = off;
+SELECT pg_temp.claim_wal_records('DIRECT.B', 3) AS statement \gset
+RESET rollout.direct_claim;
+SELECT :statement - :direct AS row_locks_saved;
+
+-- A claim that would overflow the claim count fails as the statement's would,
+-- and changes nothing.
+UPDATE rollout_task_q SET claim_count = 2147483647, available_date = '2025-01-01'
+ WHERE transaction_id = 'DIRECT.A' AND data_key = 'D-1';
+SELECT data_key FROM rollout_claim('DIRECT.A', 1);
+SELECT claim_count, available_date FROM rollout_task_q
+ WHERE transaction_id = 'DIRECT.A' AND data_key = 'D-1';
+DELETE FROM rollout_task_q WHERE transaction_id IN ('DIRECT.A', 'DIRECT.B');
+
+-- A driver table with the index, and a dropped column whose old values the
+-- claimed rows must not carry.
+CREATE TABLE direct_q (
+	id bigint PRIMARY KEY,
+	txn text NOT NULL,
+	payload text,
+	gone integer,
+	due timestamptz NOT NULL,
+	ver rollout_version,
+	held boolean NOT NULL DEFAULT false,
+	token uuid
+);
+CREATE INDEX direct_q_claim ON direct_q (txn, ver, due, id) WHERE NOT held;
+INSERT INTO direct_q (id, txn, payload, gone, due, ver)
+SELECT g, 'DRIVER', 'row ' || g, g, '2026-01-01'::timestamptz + g * interval '1 minute', '10.1'
+  FROM generate_series(1, 6) g;
+ALTER TABLE direct_q DROP COLUMN gone;
+SELECT rollout_define_criteria('DRIVER', queue_table => 'direct_q', key_column => 'id',
+	due_column => 'due', version_column => 'ver', transaction_column => 'txn',
+	hold_column => 'held', token_column => 'token', batch_size => 2);
+SELECT id, payload, due > now() AS leased, token IS NOT NULL AS has_token
+  FROM rollout_claim_rows('DRIVER', NULL::direct_q);
+
+-- Which way a claim runs is reported at DEBUG1.
+SET client_min_messages = debug1;
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+SET rollout.direct_claim = off;
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+RESET rollout.direct_claim;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+ROLLBACK;
+RESET client_min_messages;
+
+-- An UPDATE trigger runs: the claim takes the statement.
+CREATE FUNCTION pg_temp.mark_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.payload := NEW.payload || ' (seen by trigger)';
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER direct_q_seen BEFORE UPDATE ON direct_q
+	FOR EACH ROW EXECUTE FUNCTION pg_temp.mark_seen();
+SET client_min_messages = debug1;
+SELECT id, payload FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+RESET client_min_messages;
+DROP TRIGGER direct_q_seen ON direct_q;
+
+-- A CHECK constraint is checked on the claimed row.
+UPDATE direct_q SET due = '2026-01-01', token = NULL;
+ALTER TABLE direct_q ADD CONSTRAINT claims_before_2030 CHECK (due < '2030-01-01');
+SELECT rollout_define_criteria('DRIVER', lease => '10 years');
+\set VERBOSITY terse
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+\set VERBOSITY default
+SELECT count(*) AS still_due FROM direct_q WHERE due = '2026-01-01';
+ALTER TABLE direct_q DROP CONSTRAINT claims_before_2030;
+SELECT rollout_define_criteria('DRIVER', lease => '5 minutes');
+
+-- Privileges: without UPDATE the claim fails as the statement would; with
+-- UPDATE on the claim's columns only, it runs as the statement.
+UPDATE direct_q SET due = '2026-01-01', token = NULL;
+CREATE ROLE regress_direct_claimer;
+GRANT SELECT ON direct_q, rollout_criteria, rollout_versions, rollout_ramp TO regress_direct_claimer;
+SET ROLE regress_direct_claimer;
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+RESET ROLE;
+GRANT UPDATE (due, token) ON direct_q TO regress_direct_claimer;
+SET ROLE regress_direct_claimer;
+SET client_min_messages = debug1;
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+RESET client_min_messages;
+RESET ROLE;
+
+-- Row-level security hides rows from the claim.
+GRANT UPDATE ON direct_q TO regress_direct_claimer;
+ALTER TABLE direct_q ENABLE ROW LEVEL SECURITY;
+CREATE POLICY odd_rows ON direct_q USING (id % 2 = 1);
+SET ROLE regress_direct_claimer;
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 10);
+RESET ROLE;
+ALTER TABLE direct_q DISABLE ROW LEVEL SECURITY;
+DROP POLICY odd_rows ON direct_q;
+
+-- Criteria the direct claim cannot serve say why: another version match, or
+-- no index that ends in the key.
+SELECT rollout_define_criteria('DRIVER.BASE', transaction_id => 'DRIVER',
+	queue_table => 'direct_q', key_column => 'id', due_column => 'due', version_column => 'ver',
+	transaction_column => 'txn', hold_column => 'held', token_column => 'token',
+	base_version => true);
+DROP INDEX direct_q_claim;
+CREATE INDEX direct_q_claim ON direct_q (txn, ver, due) WHERE NOT held;
+SET client_min_messages = debug1;
+SELECT id FROM rollout_claim_rows('DRIVER.BASE', NULL::direct_q, 1);
+SELECT id FROM rollout_claim_rows('DRIVER', NULL::direct_q, 1);
+RESET client_min_messages;
+
+REVOKE ALL ON direct_q, rollout_criteria, rollout_versions, rollout_ramp FROM regress_direct_claimer;
+DROP ROLE regress_direct_claimer;
+SELECT rollout_drop_criteria(c) FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B', 'DRIVER', 'DRIVER.BASE']) c;
+DROP TABLE direct_q;

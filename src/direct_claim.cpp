@@ -1,0 +1,337 @@
+#include "direct_claim.hpp"
+
+#include "version_range_index.hpp"
+
+#include <initializer_list>
+
+extern "C" {
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "utils/acl.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+}
+
+namespace {
+
+bool direct_claim_enabled = true;
+
+bool claim_with_statement(const DirectClaimRequest &request, const char *why)
+{
+	elog(DEBUG1, "rollout_claim: criteria \"%s\" claims with a statement: %s",
+	     request.criteria_id, why);
+	return false;
+}
+
+// The features of a table that a bare heap update would bypass.
+const char *feature_needing_statement(Relation rel)
+{
+	const TriggerDesc *triggers = rel->trigdesc;
+	if (triggers != nullptr &&
+	    (triggers->trig_update_before_row || triggers->trig_update_after_row ||
+	     triggers->trig_update_instead_row || triggers->trig_update_before_statement ||
+	     triggers->trig_update_after_statement))
+		return "the table has UPDATE triggers";
+	if (rel->rd_rel->relrowsecurity)
+		return "the table has row-level security";
+	if (rel->rd_rules != nullptr)
+		return "the table has rules";
+	const TupleConstr *constraints = RelationGetDescr(rel)->constr;
+	if (constraints != nullptr && constraints->num_check > 0)
+		return "the table has CHECK constraints";
+	if (constraints != nullptr && constraints->has_generated_stored)
+		return "the table has generated columns";
+	return nullptr;
+}
+
+bool has_type(Oid relid, AttrNumber attnum, Oid type)
+{
+	return attnum != InvalidAttrNumber && get_atttype(relid, attnum) == type;
+}
+
+// The btree operator of the given strategy for index column `column`.
+void index_operator(Relation index, int column, StrategyNumber strategy, FmgrInfo *out)
+{
+	const Oid type = index->rd_opcintype[column];
+	const Oid op = get_opfamily_member(index->rd_opfamily[column], type, type, strategy);
+	if (!OidIsValid(op))
+		elog(ERROR, "rollout_claim: index \"%s\" has no operator of strategy %d for column %d",
+		     RelationGetRelationName(index), strategy, column + 1);
+	fmgr_info_cxt(get_opcode(op), out, TopMemoryContext);
+}
+
+// Checks the index against the columns' types; the caller found it by column
+// numbers only.
+const char *resolve_operators(Oid relid, Relation index, const QueueColumns &columns,
+                              DirectClaimPlan *plan)
+{
+	int column = 0;
+	if (plan->has_transaction) {
+		const AttrNumber attnum = get_attnum(relid, columns.transaction);
+		Oid type, collation;
+		int32 typmod;
+		get_atttypetypmodcoll(relid, attnum, &type, &typmod, &collation);
+		if (type != TEXTOID || index->rd_opcintype[column] != TEXTOID ||
+		    index->rd_indcollation[column] != collation)
+			return "the transaction column is not text indexed in its own collation";
+		plan->transaction_collation = collation;
+		index_operator(index, column++, BTEqualStrategyNumber, &plan->transaction_equal);
+	}
+	if (index->rd_opcintype[column] != get_atttype(relid, get_attnum(relid, columns.version)))
+		return "the index compares versions as another type";
+	index_operator(index, column++, BTEqualStrategyNumber, &plan->version_equal);
+	if (index->rd_opcintype[column] != TIMESTAMPTZOID)
+		return "the index compares due dates as another type";
+	index_operator(index, column, BTGreaterEqualStrategyNumber, &plan->due_at_least);
+	index_operator(index, column, BTLessEqualStrategyNumber, &plan->due_at_most);
+	return nullptr;
+}
+
+// An executor state just big enough to insert the index entries of updated
+// rows: one range table entry, whose updated columns tell the indexes that did
+// not change (the primary key) that their new entry duplicates the old one.
+EState *index_insert_state(Relation rel, const DirectClaimPlan &plan, ResultRelInfo **target)
+{
+	EState *estate = CreateExecutorState();
+	Bitmapset *updated = nullptr;
+	for (const AttrNumber attnum : {plan.due_attnum, plan.token_attnum, plan.count_attnum})
+		if (attnum != InvalidAttrNumber)
+			updated = bms_add_member(updated, attnum - FirstLowInvalidHeapAttributeNumber);
+	RangeTblEntry *entry = makeNode(RangeTblEntry);
+	entry->rtekind = RTE_RELATION;
+	entry->relid = RelationGetRelid(rel);
+	entry->relkind = rel->rd_rel->relkind;
+	entry->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 160000
+	RTEPermissionInfo *permissions = makeNode(RTEPermissionInfo);
+	permissions->relid = entry->relid;
+	permissions->updatedCols = updated;
+	entry->perminfoindex = 1;
+	ExecInitRangeTable(estate, list_make1(entry), list_make1(permissions));
+#else
+	entry->updatedCols = updated;
+	ExecInitRangeTable(estate, list_make1(entry));
+#endif
+	*target = makeNode(ResultRelInfo);
+	InitResultRelInfo(*target, rel, 1, nullptr, 0);
+	ExecOpenIndices(*target, false);
+	return estate;
+}
+
+int scan_keys(const DirectClaimPlan &plan, const DirectClaimRequest &request, TimestampTz now,
+              ScanKeyData *keys)
+{
+	int nkeys = 0;
+	AttrNumber column = 1;
+	if (plan.has_transaction)
+		ScanKeyEntryInitializeWithInfo(
+			&keys[nkeys++], 0, column++, BTEqualStrategyNumber, InvalidOid,
+			plan.transaction_collation, const_cast<FmgrInfo *>(&plan.transaction_equal),
+			CStringGetTextDatum(request.transaction_id));
+	ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column++, BTEqualStrategyNumber,
+	                               InvalidOid, InvalidOid,
+	                               const_cast<FmgrInfo *>(&plan.version_equal),
+	                               Int64GetDatum(request.version));
+	if (request.scan_start != DT_NOBEGIN)
+		ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column, BTGreaterEqualStrategyNumber,
+		                               InvalidOid, InvalidOid,
+		                               const_cast<FmgrInfo *>(&plan.due_at_least),
+		                               TimestampTzGetDatum(request.scan_start));
+	ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column, BTLessEqualStrategyNumber,
+	                               InvalidOid, InvalidOid,
+	                               const_cast<FmgrInfo *>(&plan.due_at_most),
+	                               TimestampTzGetDatum(now));
+	return nkeys;
+}
+
+// The claimed version of a row: leased, with the new token and one more
+// claim counted. Dropped columns become NULL, as an UPDATE leaves them.
+HeapTuple claimed_row(TupleDesc desc, const DirectClaimPlan &plan, Datum lease_end,
+                      const pg_uuid_t *token, Datum *values, bool *nulls)
+{
+	for (int i = 0; i < desc->natts; ++i)
+		if (TupleDescAttr(desc, i)->attisdropped)
+			nulls[i] = true;
+	values[plan.due_attnum - 1] = lease_end;
+	values[plan.token_attnum - 1] = UUIDPGetDatum(token);
+	nulls[plan.token_attnum - 1] = false;
+	if (plan.count_attnum != InvalidAttrNumber && !nulls[plan.count_attnum - 1]) {
+		const int32 count = DatumGetInt32(values[plan.count_attnum - 1]);
+		if (count == PG_INT32_MAX)
+			ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			                errmsg("integer out of range")));
+		values[plan.count_attnum - 1] = Int32GetDatum(count + 1);
+	}
+	return heap_form_tuple(desc, values, nulls);
+}
+
+// Writes the claimed row over the one the scan found, unless another
+// transaction holds it or changed it since (then it is not ours to claim),
+// and inserts its index entries.
+bool write_claim(Relation rel, ItemPointer found, TupleTableSlot *claimed, Snapshot snapshot,
+                 EState *estate, ResultRelInfo *target)
+{
+	TM_FailureData failure;
+	LockTupleMode lock_mode;
+#if PG_VERSION_NUM >= 160000
+	TU_UpdateIndexes update_indexes;
+#else
+	bool update_indexes;
+#endif
+	const TM_Result result =
+		table_tuple_update(rel, found, claimed, GetCurrentCommandId(true), snapshot,
+		                   InvalidSnapshot, false, &failure, &lock_mode, &update_indexes);
+	if (result != TM_Ok)
+		return false;
+#if PG_VERSION_NUM >= 160000
+	if (update_indexes != TU_None)
+		list_free(ExecInsertIndexTuples(target, claimed, estate, true, false, nullptr, NIL,
+		                                update_indexes == TU_Summarizing));
+#else
+	if (update_indexes)
+		list_free(ExecInsertIndexTuples(target, claimed, estate, true, false, nullptr, NIL));
+#endif
+	ResetPerTupleExprContext(estate);
+	return true;
+}
+
+}  // namespace
+
+void define_direct_claim_setting()
+{
+	DefineCustomBoolVariable(
+		"rollout.direct_claim",
+		"Lets rollout_claim update due rows through the claim index without a statement.",
+		"Off runs every claim as a FOR UPDATE SKIP LOCKED statement. Claims that need the "
+		"statement (triggers, row-level security, snapshot isolation) run it either way.",
+		&direct_claim_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+}
+
+void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
+                       DirectClaimPlan *plan)
+{
+	*plan = {};
+	plan->index_relid = InvalidOid;
+	if (!exact_version) {
+		plan->not_direct = "the criteria does not match one exact version";
+		return;
+	}
+	plan->due_attnum = get_attnum(queue_relid, columns.due);
+	plan->token_attnum = get_attnum(queue_relid, columns.token);
+	plan->count_attnum =
+		columns.count != nullptr ? get_attnum(queue_relid, columns.count) : InvalidAttrNumber;
+	plan->has_transaction = columns.transaction != nullptr;
+	if (!has_type(queue_relid, plan->due_attnum, TIMESTAMPTZOID) ||
+	    !has_type(queue_relid, plan->token_attnum, UUIDOID) ||
+	    (plan->count_attnum != InvalidAttrNumber &&
+	     !has_type(queue_relid, plan->count_attnum, INT4OID))) {
+		plan->not_direct = "the due, token or count column is not timestamptz, uuid, integer";
+		return;
+	}
+	const Oid index_relid = version_range_index(queue_relid, columns.transaction, columns.version,
+	                                            columns.due, columns.key, columns.hold);
+	if (!OidIsValid(index_relid)) {
+		plan->not_direct = "the table has no btree index on (transaction, version, due, key)";
+		return;
+	}
+	Relation rel = table_open(queue_relid, AccessShareLock);
+	const bool heap_table = rel->rd_rel->relkind == RELKIND_RELATION &&
+	                        rel->rd_tableam == GetHeapamTableAmRoutine();
+	table_close(rel, AccessShareLock);
+	if (!heap_table) {
+		plan->not_direct = "the table is not a plain heap table";
+		return;
+	}
+	Relation index = index_open(index_relid, AccessShareLock);
+	plan->not_direct = resolve_operators(queue_relid, index, columns, plan);
+	index_close(index, AccessShareLock);
+	if (plan->not_direct == nullptr)
+		plan->index_relid = index_relid;
+}
+
+bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &request,
+                    ReturnSetInfo *rsinfo, uint64 *claimed, TimestampTz *lowest_due)
+{
+	if (!direct_claim_enabled)
+		return claim_with_statement(request, "rollout.direct_claim is off");
+	if (!OidIsValid(plan.index_relid))
+		return claim_with_statement(request, plan.not_direct);
+	if (IsolationUsesXactSnapshot())
+		return claim_with_statement(request, "the transaction is REPEATABLE READ or SERIALIZABLE");
+	const Oid user = GetUserId();
+	if (pg_class_aclcheck(request.queue_relid, user, ACL_SELECT) != ACLCHECK_OK ||
+	    pg_class_aclcheck(request.queue_relid, user, ACL_UPDATE) != ACLCHECK_OK)
+		return claim_with_statement(request, "the claimer lacks table-level SELECT or UPDATE");
+
+	Relation rel = table_open(request.queue_relid, RowExclusiveLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	const char *feature = feature_needing_statement(rel);
+	if (feature == nullptr && rsinfo->setDesc->natts != desc->natts)
+		feature = "the result row type differs from the table's";
+	if (feature != nullptr) {
+		table_close(rel, NoLock);
+		return claim_with_statement(request, feature);
+	}
+	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
+	Relation index = index_open(plan.index_relid, RowExclusiveLock);
+
+	// A statement of its own, as SPI would run the claim: it sees every
+	// earlier change of this transaction, and its own updates stay invisible
+	// to its scan.
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	Snapshot snapshot = GetActiveSnapshot();
+
+	ResultRelInfo *target;
+	EState *estate = index_insert_state(rel, plan, &target);
+	ScanKeyData keys[4];
+	const int nkeys = scan_keys(plan, request, GetCurrentTransactionStartTimestamp(), keys);
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+	index_rescan(scan, keys, nkeys, nullptr, 0);
+
+	// The lease counts from the claim statement, as in the statement form.
+	Interval lease = request.lease;
+	const Datum lease_end =
+		DirectFunctionCall2(timestamptz_pl_interval,
+		                    TimestampTzGetDatum(GetCurrentStatementStartTimestamp()),
+		                    IntervalPGetDatum(&lease));
+	TupleTableSlot *found = table_slot_create(rel, nullptr);
+	TupleTableSlot *written = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	Datum *values = static_cast<Datum *>(palloc(desc->natts * sizeof(Datum)));
+	bool *nulls = static_cast<bool *>(palloc(desc->natts * sizeof(bool)));
+
+	*claimed = 0;
+	while (*claimed < static_cast<uint64>(request.limit) &&
+	       index_getnext_slot(scan, ForwardScanDirection, found)) {
+		CHECK_FOR_INTERRUPTS();
+		slot_getallattrs(found);
+		memcpy(values, found->tts_values, desc->natts * sizeof(Datum));
+		memcpy(nulls, found->tts_isnull, desc->natts * sizeof(bool));
+		const TimestampTz due = DatumGetTimestampTz(values[plan.due_attnum - 1]);
+		HeapTuple row = claimed_row(desc, plan, lease_end, request.token, values, nulls);
+		ExecStoreHeapTuple(row, written, true);
+		if (!write_claim(rel, &found->tts_tid, written, snapshot, estate, target))
+			continue;
+		tuplestore_puttuple(rsinfo->setResult, row);
+		if (*claimed == 0)
+			*lowest_due = due;
+		++*claimed;
+	}
+
+	ExecDropSingleTupleTableSlot(written);
+	ExecDropSingleTupleTableSlot(found);
+	index_endscan(scan);
+	ExecCloseIndices(target);
+	FreeExecutorState(estate);
+	PopActiveSnapshot();
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return true;
+}

@@ -1,0 +1,72 @@
+// The claim without a statement. For an exact-version criteria whose table
+// has a (transaction, version, due, key) btree index, rollout_claim walks that
+// index itself and moves each due row's lease with a no-wait heap update. A
+// row that another transaction holds or has changed since the scan saw it is
+// skipped, as SKIP LOCKED skips it, but nothing writes a row lock first: the
+// claim costs one row write, where the statement locks the row, then writes
+// it, and starts an executor to do so.
+//
+// Whatever the statement would do that a bare update does not sends the claim
+// to the statement instead: UPDATE triggers (foreign keys and deferrable
+// constraints among them), row-level security, rules, CHECK constraints,
+// stored generated columns, column-level privileges, and REPEATABLE READ or
+// SERIALIZABLE transactions, where a changed row must raise a serialization
+// failure rather than be skipped.
+#pragma once
+
+#include "postgres_headers.hpp"
+
+#include "core/version.hpp"
+
+// The criteria's columns by name, as rollout_criteria stores them; nullptr
+// for the optional ones it does not use.
+struct QueueColumns {
+	const char *key;
+	const char *due;
+	const char *version;
+	const char *transaction;
+	const char *hold;
+	const char *token;
+	const char *count;
+};
+
+// What a direct claim needs, resolved once per criteria.
+struct DirectClaimPlan {
+	Oid index_relid;            // InvalidOid: every claim runs the statement
+	const char *not_direct;     // then why, for DEBUG1
+	bool has_transaction;       // the index starts with the transaction column
+	AttrNumber due_attnum;
+	AttrNumber token_attnum;
+	AttrNumber count_attnum;    // InvalidAttrNumber without a count column
+	Oid transaction_collation;
+	FmgrInfo transaction_equal;
+	FmgrInfo version_equal;
+	FmgrInfo due_at_least;
+	FmgrInfo due_at_most;
+};
+
+// What one claim asks for.
+struct DirectClaimRequest {
+	const char *criteria_id;
+	Oid queue_relid;
+	const char *transaction_id;
+	rollout::Version version;
+	int64 limit;
+	TimestampTz scan_start;  // DT_NOBEGIN: from the oldest entry
+	Interval lease;
+	const pg_uuid_t *token;
+};
+
+// At load: the rollout.direct_claim setting.
+void define_direct_claim_setting();
+
+// Resolves the index and operators of a direct claim of queue_relid.
+void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
+                       DirectClaimPlan *plan);
+
+// Claims up to request.limit rows and appends them, in claim order, to the
+// tuplestore of rsinfo. Returns false, having claimed nothing, when this claim
+// must run the statement; else sets *claimed and, when it is not zero, the
+// lowest due date the claimed rows had.
+bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &request,
+                    ReturnSetInfo *rsinfo, uint64 *claimed, TimestampTz *lowest_due);
