@@ -79,6 +79,38 @@ SELECT claim_count, available_date FROM rollout_task_q
  WHERE transaction_id = 'DIRECT.A' AND data_key = 'D-1';
 DELETE FROM rollout_task_q WHERE transaction_id IN ('DIRECT.A', 'DIRECT.B');
 
+-- A completion deletes the row by its key when the token is the claim's, and
+-- only then.
+SELECT rollout_define_criteria('DIRECT.C', batch_size => 2);
+INSERT INTO rollout_task_q (transaction_id, data_key, available_date)
+VALUES ('DIRECT.C', 'C-1', '2026-01-01'), ('DIRECT.C', 'C-2', '2026-01-01');
+CREATE TEMP TABLE held AS SELECT task_q_key, data_key, claim_token FROM rollout_claim('DIRECT.C');
+SELECT data_key, rollout_complete(task_q_key, gen_random_uuid()) AS other_token
+  FROM held ORDER BY data_key;
+SELECT data_key, rollout_complete(task_q_key, claim_token) AS completed
+  FROM held ORDER BY data_key;
+SELECT data_key, rollout_complete(task_q_key, claim_token) AS completed_again
+  FROM held ORDER BY data_key;
+SELECT count(*) AS left_over FROM rollout_task_q WHERE transaction_id = 'DIRECT.C';
+
+-- A DELETE trigger on the queue runs: the completion takes the statement.
+INSERT INTO rollout_task_q (transaction_id, data_key, available_date)
+VALUES ('DIRECT.C', 'C-3', '2026-01-01');
+TRUNCATE held;
+INSERT INTO held SELECT task_q_key, data_key, claim_token FROM rollout_claim('DIRECT.C');
+CREATE FUNCTION pg_temp.say_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE NOTICE 'deleting %', OLD.data_key;
+	RETURN OLD;
+END
+$$;
+CREATE TRIGGER rollout_task_q_deleted BEFORE DELETE ON rollout_task_q
+	FOR EACH ROW EXECUTE FUNCTION pg_temp.say_deleted();
+SET client_min_messages = debug1;
+SELECT data_key, rollout_complete(task_q_key, claim_token) AS completed FROM held;
+RESET client_min_messages;
+DROP TRIGGER rollout_task_q_deleted ON rollout_task_q;
+
 -- A driver table with the index, and a dropped column whose old values the
 -- claimed rows must not carry.
 CREATE TABLE direct_q (
@@ -178,5 +210,6 @@ RESET client_min_messages;
 
 REVOKE ALL ON direct_q, rollout_criteria, rollout_versions, rollout_ramp FROM regress_direct_claimer;
 DROP ROLE regress_direct_claimer;
-SELECT rollout_drop_criteria(c) FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B', 'DRIVER', 'DRIVER.BASE']) c;
+SELECT rollout_drop_criteria(c)
+  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B', 'DIRECT.C', 'DRIVER', 'DRIVER.BASE']) c;
 DROP TABLE direct_q;

@@ -1,6 +1,8 @@
 // rollout_complete and rollout_retry: the fenced end of a task-queue claim.
 // They run once per task on every agent's hot path, so each keeps one
-// prepared plan per backend instead of going through PL/pgSQL.
+// prepared plan per backend instead of going through PL/pgSQL, and a
+// completion deletes the row directly where it can (direct_completion.cpp).
+#include "direct_completion.hpp"
 #include "postgres_headers.hpp"
 
 namespace {
@@ -58,6 +60,16 @@ Datum rollout_complete(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
+	const Oid task_q =
+		get_relname_relid("rollout_task_q", get_func_namespace(fcinfo->flinfo->fn_oid));
+	switch (complete_directly(task_q, PG_GETARG_INT64(0), PG_GETARG_UUID_P(1))) {
+	case DirectCompletion::completed:
+		PG_RETURN_BOOL(true);
+	case DirectCompletion::stale:
+		PG_RETURN_BOOL(false);
+	case DirectCompletion::needs_statement:
+		break;
+	}
 	Oid argtypes[2] = {INT8OID, UUIDOID};
 	Datum args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
 	PG_RETURN_BOOL(run_fenced(&complete_plan, kCompleteSql, fcinfo->flinfo->fn_oid, 2, argtypes,

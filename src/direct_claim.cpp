@@ -1,5 +1,6 @@
 #include "direct_claim.hpp"
 
+#include "direct_write.hpp"
 #include "version_range_index.hpp"
 
 #include <initializer_list>
@@ -14,41 +15,17 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/tuptable.h"
-#include "utils/acl.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
 
 namespace {
 
-bool direct_claim_enabled = true;
-
 bool claim_with_statement(const DirectClaimRequest &request, const char *why)
 {
 	elog(DEBUG1, "rollout_claim: criteria \"%s\" claims with a statement: %s",
 	     request.criteria_id, why);
 	return false;
-}
-
-// The features of a table that a bare heap update would bypass.
-const char *feature_needing_statement(Relation rel)
-{
-	const TriggerDesc *triggers = rel->trigdesc;
-	if (triggers != nullptr &&
-	    (triggers->trig_update_before_row || triggers->trig_update_after_row ||
-	     triggers->trig_update_instead_row || triggers->trig_update_before_statement ||
-	     triggers->trig_update_after_statement))
-		return "the table has UPDATE triggers";
-	if (rel->rd_rel->relrowsecurity)
-		return "the table has row-level security";
-	if (rel->rd_rules != nullptr)
-		return "the table has rules";
-	const TupleConstr *constraints = RelationGetDescr(rel)->constr;
-	if (constraints != nullptr && constraints->num_check > 0)
-		return "the table has CHECK constraints";
-	if (constraints != nullptr && constraints->has_generated_stored)
-		return "the table has generated columns";
-	return nullptr;
 }
 
 bool has_type(Oid relid, AttrNumber attnum, Oid type)
@@ -204,16 +181,6 @@ bool write_claim(Relation rel, ItemPointer found, TupleTableSlot *claimed, Snaps
 
 }  // namespace
 
-void define_direct_claim_setting()
-{
-	DefineCustomBoolVariable(
-		"rollout.direct_claim",
-		"Lets rollout_claim update due rows through the claim index without a statement.",
-		"Off runs every claim as a FOR UPDATE SKIP LOCKED statement. Claims that need the "
-		"statement (triggers, row-level security, snapshot isolation) run it either way.",
-		&direct_claim_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-}
-
 void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
                        DirectClaimPlan *plan)
 {
@@ -259,35 +226,21 @@ void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &
 bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &request,
                     ReturnSetInfo *rsinfo, uint64 *claimed, TimestampTz *lowest_due)
 {
-	if (!direct_claim_enabled)
-		return claim_with_statement(request, "rollout.direct_claim is off");
 	if (!OidIsValid(plan.index_relid))
 		return claim_with_statement(request, plan.not_direct);
-	if (IsolationUsesXactSnapshot())
-		return claim_with_statement(request, "the transaction is REPEATABLE READ or SERIALIZABLE");
-	const Oid user = GetUserId();
-	if (pg_class_aclcheck(request.queue_relid, user, ACL_SELECT) != ACLCHECK_OK ||
-	    pg_class_aclcheck(request.queue_relid, user, ACL_UPDATE) != ACLCHECK_OK)
-		return claim_with_statement(request, "the claimer lacks table-level SELECT or UPDATE");
-
 	Relation rel = table_open(request.queue_relid, RowExclusiveLock);
 	TupleDesc desc = RelationGetDescr(rel);
-	const char *feature = feature_needing_statement(rel);
-	if (feature == nullptr && rsinfo->setDesc->natts != desc->natts)
-		feature = "the result row type differs from the table's";
-	if (feature != nullptr) {
+	const char *why = why_statement_needed(rel, CMD_UPDATE);
+	if (why == nullptr && rsinfo->setDesc->natts != desc->natts)
+		why = "the result row type differs from the table's";
+	if (why != nullptr) {
 		table_close(rel, NoLock);
-		return claim_with_statement(request, feature);
+		return claim_with_statement(request, why);
 	}
 	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	Relation index = index_open(plan.index_relid, RowExclusiveLock);
 
-	// A statement of its own, as SPI would run the claim: it sees every
-	// earlier change of this transaction, and its own updates stay invisible
-	// to its scan.
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	Snapshot snapshot = GetActiveSnapshot();
+	Snapshot snapshot = begin_direct_statement();
 
 	ResultRelInfo *target;
 	EState *estate = index_insert_state(rel, plan, &target);

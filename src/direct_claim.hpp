@@ -57,9 +57,6 @@ struct DirectClaimRequest {
 	const pg_uuid_t *token;
 };
 
-// At load: the rollout.direct_claim setting.
-void define_direct_claim_setting();
-
 // Resolves the index and operators of a direct claim of queue_relid.
 void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
                        DirectClaimPlan *plan);

@@ -1,6 +1,6 @@
 // Module entry point.
 #include "claim_position.hpp"
-#include "direct_claim.hpp"
+#include "direct_write.hpp"
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
 #include "version_guard.hpp"
@@ -16,7 +16,7 @@ void _PG_init(void)
 	define_config_settings();
 	define_guard_settings();
 	init_claim_positions();
-	define_direct_claim_setting();
+	define_direct_write_setting();
 	// Only after every rollout.* setting exists: reserving the prefix drops
 	// placeholders (from postgresql.conf, ALTER ROLE/DATABASE, an early SET)
 	// that no setting claims.

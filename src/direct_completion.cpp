@@ -1,0 +1,87 @@
+#include "direct_completion.hpp"
+
+#include "direct_write.hpp"
+
+extern "C" {
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
+}
+
+#include <cstring>
+
+namespace {
+
+constexpr const char *kTokenColumn = "claim_token";
+
+// The table's single-column bigint primary key, or InvalidOid.
+Oid bigint_primary_key(Relation rel)
+{
+	list_free(RelationGetIndexList(rel));  // fills rd_pkindex
+	if (!OidIsValid(rel->rd_pkindex))
+		return InvalidOid;
+	Relation index = index_open(rel->rd_pkindex, AccessShareLock);
+	const bool fits = IndexRelationGetNumberOfKeyAttributes(index) == 1 &&
+	                  index->rd_opcintype[0] == INT8OID;
+	index_close(index, AccessShareLock);
+	return fits ? rel->rd_pkindex : InvalidOid;
+}
+
+bool token_matches(TupleTableSlot *slot, AttrNumber token_attnum, const pg_uuid_t *token)
+{
+	bool isnull;
+	const Datum value = slot_getattr(slot, token_attnum, &isnull);
+	return !isnull && memcmp(DatumGetUUIDP(value)->data, token->data, UUID_LEN) == 0;
+}
+
+DirectCompletion complete_with_statement(Relation rel, const char *why)
+{
+	elog(DEBUG1, "rollout_complete: completes with a statement: %s", why);
+	table_close(rel, NoLock);
+	return DirectCompletion::needs_statement;
+}
+
+}  // namespace
+
+DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t *token)
+{
+	Relation rel = table_open(task_q_relid, RowExclusiveLock);
+	if (const char *why = why_statement_needed(rel, CMD_DELETE))
+		return complete_with_statement(rel, why);
+	const AttrNumber token_attnum = get_attnum(task_q_relid, kTokenColumn);
+	const Oid primary_key = bigint_primary_key(rel);
+	if (!OidIsValid(primary_key) || token_attnum == InvalidAttrNumber)
+		return complete_with_statement(rel, "the table has no bigint key or no claim token");
+
+	Relation index = index_open(primary_key, RowExclusiveLock);
+	Snapshot snapshot = begin_direct_statement();
+	ScanKeyData key_equals;
+	ScanKeyInit(&key_equals, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
+	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+	index_rescan(scan, &key_equals, 1, nullptr, 0);
+	TupleTableSlot *slot = table_slot_create(rel, nullptr);
+
+	DirectCompletion outcome = DirectCompletion::stale;
+	if (index_getnext_slot(scan, ForwardScanDirection, slot) &&
+	    token_matches(slot, token_attnum, token)) {
+		TM_FailureData failure;
+		const TM_Result result =
+			table_tuple_delete(rel, &slot->tts_tid, GetCurrentCommandId(true), snapshot,
+			                   InvalidSnapshot, true, &failure, false);
+		outcome = result == TM_Ok ? DirectCompletion::completed
+		                          : DirectCompletion::needs_statement;
+	}
+
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	PopActiveSnapshot();
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return outcome;
+}

@@ -1,0 +1,21 @@
+// What the direct claim and the direct completion share: the setting that
+// allows them, and the test of whether a bare heap write on a table does all
+// that the equivalent statement would.
+#pragma once
+
+#include "postgres_headers.hpp"
+
+// At load: the rollout.direct_claim setting.
+void define_direct_write_setting();
+
+// Why a direct `command` (CMD_UPDATE or CMD_DELETE) on rel, opened by the
+// caller, must run as a statement instead; nullptr when it need not. The
+// statement would fire triggers, apply row-level security and rules, check
+// CHECK constraints and column privileges, compute generated columns, and
+// raise serialization failures under snapshot isolation.
+const char *why_statement_needed(Relation rel, CmdType command);
+
+// Runs a direct write as its own statement, as SPI would: it sees every
+// earlier change of this transaction, and its own changes stay invisible to
+// its scans. Returns the snapshot to scan with; pair with PopActiveSnapshot().
+Snapshot begin_direct_statement();
