@@ -125,21 +125,21 @@ TimestampTz lowest_claimed_due()
 	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(due);
 }
 
-uint64 claim_with_statement(ClaimCriteria *criteria, const DirectClaimRequest &request,
+uint64 claim_with_statement(ClaimCriteria *criteria, const ClaimSpec &spec,
                             ReturnSetInfo *rsinfo, TimestampTz *lowest_due)
 {
-	Interval lease = request.lease;
+	Interval lease = spec.lease;
 	Datum args[kClaimParameters] = {
-		CStringGetTextDatum(request.transaction_id),
+		CStringGetTextDatum(spec.transaction_id),
 		IntervalPGetDatum(&lease),
-		UUIDPGetDatum(request.token),
-		Int64GetDatum(request.version),
-		TimestampTzGetDatum(request.scan_start),
+		UUIDPGetDatum(spec.token),
+		Int64GetDatum(spec.version),
+		TimestampTzGetDatum(spec.scan_start),
 	};
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_claim: SPI_connect failed");
 	const int rc =
-		SPI_execute_plan(claim_plan(criteria, request.limit), args, nullptr, false, 0);
+		SPI_execute_plan(claim_plan(criteria, spec.limit), args, nullptr, false, 0);
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
 	store_claimed_rows(rsinfo, criteria);
@@ -168,20 +168,20 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	InitMaterializedSRF(fcinfo, 0);
 	ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
-	DirectClaimRequest claim_request;
-	claim_request.criteria_id = criteria->criteria_id;
-	claim_request.queue_relid = criteria->queue_relid;
-	claim_request.transaction_id = criteria->transaction_id;
-	claim_request.version = version;
-	claim_request.limit = request.has_max_rows ? request.max_rows : criteria->batch_size;
-	claim_request.scan_start = claim_scan_start(&criteria->positions, version);
-	claim_request.lease = criteria->lease;
-	claim_request.token = new_claim_token();
+	ClaimSpec spec;
+	spec.criteria_id = criteria->criteria_id;
+	spec.queue_relid = criteria->queue_relid;
+	spec.transaction_id = criteria->transaction_id;
+	spec.version = version;
+	spec.limit = request.has_max_rows ? request.max_rows : criteria->batch_size;
+	spec.scan_start = claim_scan_start(&criteria->positions, version);
+	spec.lease = criteria->lease;
+	spec.token = new_claim_token();
 
 	uint64 claimed = 0;
 	TimestampTz lowest_due = DT_NOBEGIN;
-	if (!claim_directly(criteria->direct, claim_request, rsinfo, &claimed, &lowest_due))
-		claimed = claim_with_statement(criteria, claim_request, rsinfo, &lowest_due);
+	if (!claim_directly(criteria->direct, spec, rsinfo, &claimed, &lowest_due))
+		claimed = claim_with_statement(criteria, spec, rsinfo, &lowest_due);
 	if (claimed > 0)
 		remember_claim_position(&criteria->positions, version, lowest_due);
 	return (Datum) 0;

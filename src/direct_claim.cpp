@@ -21,10 +21,10 @@ extern "C" {
 
 namespace {
 
-bool claim_with_statement(const DirectClaimRequest &request, const char *why)
+bool claim_with_statement(const ClaimSpec &spec, const char *why)
 {
 	elog(DEBUG1, "rollout_claim: criteria \"%s\" claims with a statement: %s",
-	     request.criteria_id, why);
+	     spec.criteria_id, why);
 	return false;
 }
 
@@ -102,7 +102,7 @@ EState *index_insert_state(Relation rel, const DirectClaimPlan &plan, ResultRelI
 	return estate;
 }
 
-int scan_keys(const DirectClaimPlan &plan, const DirectClaimRequest &request, TimestampTz now,
+int scan_keys(const DirectClaimPlan &plan, const ClaimSpec &spec, TimestampTz now,
               ScanKeyData *keys)
 {
 	int nkeys = 0;
@@ -111,16 +111,16 @@ int scan_keys(const DirectClaimPlan &plan, const DirectClaimRequest &request, Ti
 		ScanKeyEntryInitializeWithInfo(
 			&keys[nkeys++], 0, column++, BTEqualStrategyNumber, InvalidOid,
 			plan.transaction_collation, const_cast<FmgrInfo *>(&plan.transaction_equal),
-			CStringGetTextDatum(request.transaction_id));
+			CStringGetTextDatum(spec.transaction_id));
 	ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column++, BTEqualStrategyNumber,
 	                               InvalidOid, InvalidOid,
 	                               const_cast<FmgrInfo *>(&plan.version_equal),
-	                               Int64GetDatum(request.version));
-	if (request.scan_start != DT_NOBEGIN)
+	                               Int64GetDatum(spec.version));
+	if (spec.scan_start != DT_NOBEGIN)
 		ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column, BTGreaterEqualStrategyNumber,
 		                               InvalidOid, InvalidOid,
 		                               const_cast<FmgrInfo *>(&plan.due_at_least),
-		                               TimestampTzGetDatum(request.scan_start));
+		                               TimestampTzGetDatum(spec.scan_start));
 	ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column, BTLessEqualStrategyNumber,
 	                               InvalidOid, InvalidOid,
 	                               const_cast<FmgrInfo *>(&plan.due_at_most),
@@ -223,19 +223,19 @@ void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &
 		plan->index_relid = index_relid;
 }
 
-bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &request,
+bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
                     ReturnSetInfo *rsinfo, uint64 *claimed, TimestampTz *lowest_due)
 {
 	if (!OidIsValid(plan.index_relid))
-		return claim_with_statement(request, plan.not_direct);
-	Relation rel = table_open(request.queue_relid, RowExclusiveLock);
+		return claim_with_statement(spec, plan.not_direct);
+	Relation rel = table_open(spec.queue_relid, RowExclusiveLock);
 	TupleDesc desc = RelationGetDescr(rel);
 	const char *why = why_statement_needed(rel, CMD_UPDATE);
 	if (why == nullptr && rsinfo->setDesc->natts != desc->natts)
 		why = "the result row type differs from the table's";
 	if (why != nullptr) {
 		table_close(rel, NoLock);
-		return claim_with_statement(request, why);
+		return claim_with_statement(spec, why);
 	}
 	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	Relation index = index_open(plan.index_relid, RowExclusiveLock);
@@ -245,12 +245,12 @@ bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &reque
 	ResultRelInfo *target;
 	EState *estate = index_insert_state(rel, plan, &target);
 	ScanKeyData keys[4];
-	const int nkeys = scan_keys(plan, request, GetCurrentTransactionStartTimestamp(), keys);
+	const int nkeys = scan_keys(plan, spec, GetCurrentTransactionStartTimestamp(), keys);
 	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 	index_rescan(scan, keys, nkeys, nullptr, 0);
 
 	// The lease counts from the claim statement, as in the statement form.
-	Interval lease = request.lease;
+	Interval lease = spec.lease;
 	const Datum lease_end =
 		DirectFunctionCall2(timestamptz_pl_interval,
 		                    TimestampTzGetDatum(GetCurrentStatementStartTimestamp()),
@@ -261,14 +261,14 @@ bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &reque
 	bool *nulls = static_cast<bool *>(palloc(desc->natts * sizeof(bool)));
 
 	*claimed = 0;
-	while (*claimed < static_cast<uint64>(request.limit) &&
+	while (*claimed < static_cast<uint64>(spec.limit) &&
 	       index_getnext_slot(scan, ForwardScanDirection, found)) {
 		CHECK_FOR_INTERRUPTS();
 		slot_getallattrs(found);
 		memcpy(values, found->tts_values, desc->natts * sizeof(Datum));
 		memcpy(nulls, found->tts_isnull, desc->natts * sizeof(bool));
 		const TimestampTz due = DatumGetTimestampTz(values[plan.due_attnum - 1]);
-		HeapTuple row = claimed_row(desc, plan, lease_end, request.token, values, nulls);
+		HeapTuple row = claimed_row(desc, plan, lease_end, spec.token, values, nulls);
 		ExecStoreHeapTuple(row, written, true);
 		if (!write_claim(rel, &found->tts_tid, written, snapshot, estate, target))
 			continue;

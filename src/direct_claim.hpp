@@ -45,8 +45,9 @@ struct DirectClaimPlan {
 	FmgrInfo due_at_most;
 };
 
-// What one claim asks for.
-struct DirectClaimRequest {
+// One claim, resolved from its arguments and criteria; the statement runs
+// the same spec when the direct claim cannot.
+struct ClaimSpec {
 	const char *criteria_id;
 	Oid queue_relid;
 	const char *transaction_id;
@@ -61,9 +62,9 @@ struct DirectClaimRequest {
 void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
                        DirectClaimPlan *plan);
 
-// Claims up to request.limit rows and appends them, in claim order, to the
+// Claims up to spec.limit rows and appends them, in claim order, to the
 // tuplestore of rsinfo. Returns false, having claimed nothing, when this claim
 // must run the statement; else sets *claimed and, when it is not zero, the
 // lowest due date the claimed rows had.
-bool claim_directly(const DirectClaimPlan &plan, const DirectClaimRequest &request,
+bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
                     ReturnSetInfo *rsinfo, uint64 *claimed, TimestampTz *lowest_due);
