@@ -71,6 +71,32 @@ const char *resolve_operators(Oid relid, Relation index, const QueueColumns &col
 	return nullptr;
 }
 
+bool column_has_type(TupleDesc desc, AttrNumber attnum, Oid type)
+{
+	if (attnum == InvalidAttrNumber)
+		return true;
+	if (attnum > desc->natts)
+		return false;
+	const Form_pg_attribute attr = TupleDescAttr(desc, attnum - 1);
+	return !attr->attisdropped && attr->atttypid == type;
+}
+
+// The plan was made from the catalogs before this claim locked the table; a
+// concurrent ALTER TABLE or DROP INDEX that committed meanwhile has
+// invalidated the criteria for the next claim, and this one must not use the
+// plan either.
+bool plan_still_fits(Relation rel, const DirectClaimPlan &plan)
+{
+	TupleDesc desc = RelationGetDescr(rel);
+	List *indexes = RelationGetIndexList(rel);
+	const bool fits = list_member_oid(indexes, plan.index_relid) &&
+	                  column_has_type(desc, plan.due_attnum, TIMESTAMPTZOID) &&
+	                  column_has_type(desc, plan.token_attnum, UUIDOID) &&
+	                  column_has_type(desc, plan.count_attnum, INT4OID);
+	list_free(indexes);
+	return fits;
+}
+
 // An executor state just big enough to insert the index entries of updated
 // rows: one range table entry, whose updated columns tell the indexes that did
 // not change (the primary key) that their new entry duplicates the old one.
@@ -231,6 +257,8 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 	Relation rel = table_open(spec.queue_relid, RowExclusiveLock);
 	TupleDesc desc = RelationGetDescr(rel);
 	const char *why = why_statement_needed(rel, CMD_UPDATE);
+	if (why == nullptr && !plan_still_fits(rel, plan))
+		why = "the table changed since the claim was planned";
 	if (why == nullptr && rsinfo->setDesc->natts != desc->natts)
 		why = "the result row type differs from the table's";
 	if (why != nullptr) {
