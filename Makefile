@@ -6,7 +6,7 @@ CORE_OBJS = src/core/version.o src/core/routing.o
 GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
 	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim_position.o \
 	src/claim.o src/rollout_config.o src/version_guard.o src/retag.o \
-	src/sql_text.o src/claim_completion.o src/parent_probe.o src/version_range_index.o \
+	src/sql_text.o src/claim_completion.o src/parent_probe.o src/claim_index.o \
 	src/index_search.o src/direct_write.o src/direct_claim.o \
 	src/direct_completion.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)

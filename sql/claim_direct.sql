@@ -1,21 +1,29 @@
--- The direct claim: an exact-version claim on a table with a (transaction,
--- version, due, key) index updates the due rows through that index, without
--- a statement and without writing a row lock first. It hands out what the
--- statement hands out; claims that need the statement's features run it.
+-- The direct claim: a claim on a table with an index that keeps its rows in
+-- claim order, (transaction, version, due, key) for exact-version criteria and
+-- (transaction, due, key) for the others, updates the due rows through that
+-- index, without a statement and without writing a row lock first. It hands
+-- out what the statement hands out; claims that need the statement's features
+-- run it.
 CREATE EXTENSION IF NOT EXISTS rollout_ext;
 \set SHOW_CONTEXT never
 SET rollout.version = '10.1';
 -- Every claim scans from the oldest entry (claim_position tests the position).
 SET rollout.claim_rescan_interval = 0;
 
--- Two identical queues of rollout_task_q: three versions, a held row, a row
--- due in the future.
-SELECT rollout_define_criteria('DIRECT.A', batch_size => 3);
-SELECT rollout_define_criteria('DIRECT.B', batch_size => 3);
+-- Two identical queues of rollout_task_q: four versions and untagged rows, a
+-- held row, a row due in the future. Each has an exact, a base-version and a
+-- version-blind criteria.
+SELECT rollout_define_criteria(t || m, transaction_id => t, batch_size => 3,
+                               base_version => m = '.BASE', multi_version => m <> '.ANY')
+  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B']) t, unnest(ARRAY['', '.BASE', '.ANY']) m;
+-- (rollout.restoring keeps the untagged rows untagged.)
+BEGIN;
+SET LOCAL rollout.restoring = on;
 INSERT INTO rollout_task_q (transaction_id, data_key, available_date, rollout_version, hold_flag)
 SELECT t, 'D-' || g, '2026-01-01'::timestamptz + (g % 4) * interval '1 minute',
-       (CASE WHEN g % 3 = 0 THEN '9.4' ELSE '10.1' END)::rollout_version, g = 5
-  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B']) t, generate_series(1, 12) g;
+       (ARRAY['9.4', '10.1', '10.1', '11.0', NULL])[g % 5 + 1]::rollout_version, g = 5
+  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B']) t, generate_series(1, 15) g;
+COMMIT;
 INSERT INTO rollout_task_q (transaction_id, data_key, available_date, rollout_version)
 SELECT t, 'D-future', now() + interval '1 hour', '10.1'
   FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B']) t;
@@ -32,13 +40,22 @@ LANGUAGE sql AS $$
 	       claim_token IS NOT NULL
 	  FROM rollout_claim(criteria, n)
 $$;
+-- Exact claims take the 10.1 rows; the base-version claims then take the
+-- 9.4 and untagged rows and leave 11.0's; the version-blind claims take what
+-- is left.
 SELECT * FROM pg_temp.claim('DIRECT.A', 3);
 SELECT * FROM pg_temp.claim('DIRECT.A', NULL);
 SELECT * FROM pg_temp.claim('DIRECT.A', 10);
+SELECT * FROM pg_temp.claim('DIRECT.A.BASE', 4);
+SELECT * FROM pg_temp.claim('DIRECT.A.BASE', 10);
+SELECT * FROM pg_temp.claim('DIRECT.A.ANY', 10);
 SET rollout.direct_claim = off;
 SELECT * FROM pg_temp.claim('DIRECT.B', 3);
 SELECT * FROM pg_temp.claim('DIRECT.B', NULL);
 SELECT * FROM pg_temp.claim('DIRECT.B', 10);
+SELECT * FROM pg_temp.claim('DIRECT.B.BASE', 4);
+SELECT * FROM pg_temp.claim('DIRECT.B.BASE', 10);
+SELECT * FROM pg_temp.claim('DIRECT.B.ANY', 10);
 RESET rollout.direct_claim;
 -- Both queues end in the same state; each claim has its own token.
 SELECT data_key, available_date > now() AS leased, claim_count, claim_token IS NOT NULL AS claimed
@@ -65,10 +82,13 @@ $$;
 UPDATE rollout_task_q SET available_date = '2026-01-01', claim_token = NULL
  WHERE transaction_id IN ('DIRECT.A', 'DIRECT.B');
 SELECT pg_temp.claim_wal_records('DIRECT.A', 3) AS direct \gset
+SELECT pg_temp.claim_wal_records('DIRECT.A.BASE', 2) AS direct_base \gset
 SET rollout.direct_claim = off;
 SELECT pg_temp.claim_wal_records('DIRECT.B', 3) AS statement \gset
+SELECT pg_temp.claim_wal_records('DIRECT.B.BASE', 2) AS statement_base \gset
 RESET rollout.direct_claim;
-SELECT :statement - :direct AS row_locks_saved;
+SELECT :statement - :direct AS row_locks_saved,
+       :statement_base - :direct_base AS row_locks_saved_base;
 
 -- A claim that would overflow the claim count fails as the statement's would,
 -- and changes nothing.
@@ -195,8 +215,8 @@ RESET ROLE;
 ALTER TABLE direct_q DISABLE ROW LEVEL SECURITY;
 DROP POLICY odd_rows ON direct_q;
 
--- Criteria the direct claim cannot serve say why: another version match, or
--- no index that ends in the key.
+-- Criteria the direct claim cannot serve say why: no index in their claim
+-- order, ending in the key.
 SELECT rollout_define_criteria('DRIVER.BASE', transaction_id => 'DRIVER',
 	queue_table => 'direct_q', key_column => 'id', due_column => 'due', version_column => 'ver',
 	transaction_column => 'txn', hold_column => 'held', token_column => 'token',
@@ -211,5 +231,6 @@ RESET client_min_messages;
 REVOKE ALL ON direct_q, rollout_criteria, rollout_versions, rollout_ramp FROM regress_direct_claimer;
 DROP ROLE regress_direct_claimer;
 SELECT rollout_drop_criteria(c)
-  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B', 'DIRECT.C', 'DRIVER', 'DRIVER.BASE']) c;
+  FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B', 'DIRECT.A.BASE', 'DIRECT.B.BASE', 'DIRECT.A.ANY',
+                    'DIRECT.B.ANY', 'DIRECT.C', 'DRIVER', 'DRIVER.BASE']) c;
 DROP TABLE direct_q;

@@ -1,7 +1,7 @@
 #include "claim_criteria.hpp"
 
 #include "sql_text.hpp"
-#include "version_range_index.hpp"
+#include "claim_index.hpp"
 
 #include <cstring>
 #include <initializer_list>
@@ -140,8 +140,8 @@ void build_claim_sql(const QueueColumns &columns, Oid queue_relid, VersionMatch 
 	// every row of the old one.
 	const bool version_range =
 		match == VersionMatch::exact &&
-		OidIsValid(version_range_index(queue_relid, transaction, columns.version, columns.due,
-		                               nullptr, hold));
+		OidIsValid(claim_order_index(queue_relid, transaction, columns.version, columns.due,
+		                             nullptr, hold));
 	if (version_range)
 		appendStringInfo(&sql, " AND q.%s %s $4 AND q.%s %s $4", version,
 		                 extension_operator(extension_namespace, ">="), version,
@@ -240,8 +240,7 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	build_claim_sql(columns, out->queue_relid, out->version_match, out->extension_namespace,
 	                &out->returned_columns, &out->claim_sql_head, &out->claim_sql_update,
 	                &out->claim_sql_ordered_select);
-	plan_direct_claim(out->queue_relid, out->version_match == VersionMatch::exact, columns,
-	                  &out->direct);
+	plan_direct_claim(out->queue_relid, out->version_match, columns, &out->direct);
 	out->version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 	                                    CStringGetDatum("rollout_version"),
 	                                    ObjectIdGetDatum(get_func_namespace(fn_oid)));

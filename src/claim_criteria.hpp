@@ -14,12 +14,6 @@ constexpr int kMaxCriteriaIdLength = 800;
 constexpr int kClaimPlansPerCriteria = 4;
 constexpr int kClaimParameters = 5;
 
-enum class VersionMatch {
-	any,      // multi_version off: every row
-	exact,    // the row's version equals the caller's
-	at_most,  // base_version: the row's version <= the caller's, or untagged
-};
-
 struct ClaimCriteria {
 	char criteria_id[kMaxCriteriaIdLength + 1];  // hash key
 	bool valid;

@@ -1,7 +1,7 @@
 #include "direct_claim.hpp"
 
 #include "direct_write.hpp"
-#include "version_range_index.hpp"
+#include "claim_index.hpp"
 
 #include <initializer_list>
 
@@ -61,9 +61,11 @@ const char *resolve_operators(Oid relid, Relation index, const QueueColumns &col
 		plan->transaction_collation = collation;
 		index_operator(index, column++, BTEqualStrategyNumber, &plan->transaction_equal);
 	}
-	if (index->rd_opcintype[column] != get_atttype(relid, get_attnum(relid, columns.version)))
-		return "the index compares versions as another type";
-	index_operator(index, column++, BTEqualStrategyNumber, &plan->version_equal);
+	if (plan->match == VersionMatch::exact) {
+		if (index->rd_opcintype[column] != plan->version_type)
+			return "the index compares versions as another type";
+		index_operator(index, column++, BTEqualStrategyNumber, &plan->version_equal);
+	}
 	if (index->rd_opcintype[column] != TIMESTAMPTZOID)
 		return "the index compares due dates as another type";
 	index_operator(index, column, BTGreaterEqualStrategyNumber, &plan->due_at_least);
@@ -90,6 +92,7 @@ bool plan_still_fits(Relation rel, const DirectClaimPlan &plan)
 	TupleDesc desc = RelationGetDescr(rel);
 	List *indexes = RelationGetIndexList(rel);
 	const bool fits = list_member_oid(indexes, plan.index_relid) &&
+	                  column_has_type(desc, plan.version_attnum, plan.version_type) &&
 	                  column_has_type(desc, plan.due_attnum, TIMESTAMPTZOID) &&
 	                  column_has_type(desc, plan.token_attnum, UUIDOID) &&
 	                  column_has_type(desc, plan.count_attnum, INT4OID);
@@ -138,10 +141,11 @@ int scan_keys(const DirectClaimPlan &plan, const ClaimSpec &spec, TimestampTz no
 			&keys[nkeys++], 0, column++, BTEqualStrategyNumber, InvalidOid,
 			plan.transaction_collation, const_cast<FmgrInfo *>(&plan.transaction_equal),
 			CStringGetTextDatum(spec.transaction_id));
-	ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column++, BTEqualStrategyNumber,
-	                               InvalidOid, InvalidOid,
-	                               const_cast<FmgrInfo *>(&plan.version_equal),
-	                               Int64GetDatum(spec.version));
+	if (plan.match == VersionMatch::exact)
+		ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column++, BTEqualStrategyNumber,
+		                               InvalidOid, InvalidOid,
+		                               const_cast<FmgrInfo *>(&plan.version_equal),
+		                               Int64GetDatum(spec.version));
 	if (spec.scan_start != DT_NOBEGIN)
 		ScanKeyEntryInitializeWithInfo(&keys[nkeys++], 0, column, BTGreaterEqualStrategyNumber,
 		                               InvalidOid, InvalidOid,
@@ -152,6 +156,16 @@ int scan_keys(const DirectClaimPlan &plan, const ClaimSpec &spec, TimestampTz no
 	                               const_cast<FmgrInfo *>(&plan.due_at_most),
 	                               TimestampTzGetDatum(now));
 	return nkeys;
+}
+
+// A base-version claim takes untagged rows and rows of its own or a lower
+// version; the index does not keep the others apart, so the scan passes them.
+bool within_base_version(TupleTableSlot *slot, AttrNumber version_attnum,
+                         rollout::Version version)
+{
+	bool isnull;
+	const Datum row_version = slot_getattr(slot, version_attnum, &isnull);
+	return isnull || rollout::compare_versions(DatumGetInt64(row_version), version) <= 0;
 }
 
 // The claimed version of a row: leased, with the new token and one more
@@ -207,14 +221,15 @@ bool write_claim(Relation rel, ItemPointer found, TupleTableSlot *claimed, Snaps
 
 }  // namespace
 
-void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
+void plan_direct_claim(Oid queue_relid, VersionMatch match, const QueueColumns &columns,
                        DirectClaimPlan *plan)
 {
 	*plan = {};
 	plan->index_relid = InvalidOid;
-	if (!exact_version) {
-		plan->not_direct = "the criteria does not match one exact version";
-		return;
+	plan->match = match;
+	if (match != VersionMatch::any) {
+		plan->version_attnum = get_attnum(queue_relid, columns.version);
+		plan->version_type = get_atttype(queue_relid, plan->version_attnum);
 	}
 	plan->due_attnum = get_attnum(queue_relid, columns.due);
 	plan->token_attnum = get_attnum(queue_relid, columns.token);
@@ -228,10 +243,13 @@ void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &
 		plan->not_direct = "the due, token or count column is not timestamptz, uuid, integer";
 		return;
 	}
-	const Oid index_relid = version_range_index(queue_relid, columns.transaction, columns.version,
-	                                            columns.due, columns.key, columns.hold);
+	const bool exact = match == VersionMatch::exact;
+	const Oid index_relid =
+		claim_order_index(queue_relid, columns.transaction, exact ? columns.version : nullptr,
+		                  columns.due, columns.key, columns.hold);
 	if (!OidIsValid(index_relid)) {
-		plan->not_direct = "the table has no btree index on (transaction, version, due, key)";
+		plan->not_direct = exact ? "the table has no btree index on (transaction, version, due, key)"
+		                         : "the table has no btree index on (transaction, due, key)";
 		return;
 	}
 	Relation rel = table_open(queue_relid, AccessShareLock);
@@ -292,6 +310,9 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 	while (*claimed < static_cast<uint64>(spec.limit) &&
 	       index_getnext_slot(scan, ForwardScanDirection, found)) {
 		CHECK_FOR_INTERRUPTS();
+		if (plan.match == VersionMatch::at_most &&
+		    !within_base_version(found, plan.version_attnum, spec.version))
+			continue;
 		slot_getallattrs(found);
 		memcpy(values, found->tts_values, desc->natts * sizeof(Datum));
 		memcpy(nulls, found->tts_isnull, desc->natts * sizeof(bool));

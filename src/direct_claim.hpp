@@ -1,6 +1,9 @@
-// The claim without a statement. For an exact-version criteria whose table
-// has a (transaction, version, due, key) btree index, rollout_claim walks that
-// index itself and moves each due row's lease with a no-wait heap update. A
+// The claim without a statement. When the table has a btree index that keeps
+// the criteria's candidate rows in claim order, (transaction, version, due,
+// key) for an exact-version criteria and (transaction, due, key) for the
+// others, rollout_claim walks that index itself and moves each due row's
+// lease with a no-wait heap update. A base-version claim skips the rows of
+// higher versions on its way, as the statement's filter does. A
 // row that another transaction holds or has changed since the scan saw it is
 // skipped, as SKIP LOCKED skips it, but nothing writes a row lock first: the
 // claim costs one row write, where the statement locks the row, then writes
@@ -15,6 +18,8 @@
 #pragma once
 
 #include "postgres_headers.hpp"
+
+#include "version_match.hpp"
 
 #include "core/version.hpp"
 
@@ -34,13 +39,16 @@ struct QueueColumns {
 struct DirectClaimPlan {
 	Oid index_relid;            // InvalidOid: every claim runs the statement
 	const char *not_direct;     // then why, for DEBUG1
+	VersionMatch match;         // exact: the index's column after the transaction
 	bool has_transaction;       // the index starts with the transaction column
+	AttrNumber version_attnum;  // read to skip higher versions when match is at_most
+	Oid version_type;
 	AttrNumber due_attnum;
 	AttrNumber token_attnum;
 	AttrNumber count_attnum;    // InvalidAttrNumber without a count column
 	Oid transaction_collation;
 	FmgrInfo transaction_equal;
-	FmgrInfo version_equal;
+	FmgrInfo version_equal;     // exact only
 	FmgrInfo due_at_least;
 	FmgrInfo due_at_most;
 };
@@ -59,7 +67,7 @@ struct ClaimSpec {
 };
 
 // Resolves the index and operators of a direct claim of queue_relid.
-void plan_direct_claim(Oid queue_relid, bool exact_version, const QueueColumns &columns,
+void plan_direct_claim(Oid queue_relid, VersionMatch match, const QueueColumns &columns,
                        DirectClaimPlan *plan);
 
 // Claims up to spec.limit rows and appends them, in claim order, to the

@@ -1,4 +1,4 @@
-#include "version_range_index.hpp"
+#include "claim_index.hpp"
 
 #include "index_search.hpp"
 
@@ -20,8 +20,7 @@ bool claim_implies_predicate(List *predicate, AttrNumber hold)
 	return IsA(negated, Var) && reinterpret_cast<const Var *>(negated)->varattno == hold;
 }
 
-bool serves_version_ranges(Relation index, const AttrNumber *leading, int nleading,
-                           AttrNumber hold)
+bool serves_claim_order(Relation index, const AttrNumber *leading, int nleading, AttrNumber hold)
 {
 	if (!is_plain_btree(index, nleading) ||
 	    !claim_implies_predicate(RelationGetIndexPredicate(index), hold))
@@ -34,14 +33,15 @@ bool serves_version_ranges(Relation index, const AttrNumber *leading, int nleadi
 
 }  // namespace
 
-Oid version_range_index(Oid relid, const char *transaction_column, const char *version_column,
-                        const char *due_column, const char *key_column, const char *hold_column)
+Oid claim_order_index(Oid relid, const char *transaction_column, const char *version_column,
+                      const char *due_column, const char *key_column, const char *hold_column)
 {
 	AttrNumber leading[4];
 	int nleading = 0;
 	if (transaction_column != nullptr)
 		leading[nleading++] = get_attnum(relid, transaction_column);
-	leading[nleading++] = get_attnum(relid, version_column);
+	if (version_column != nullptr)
+		leading[nleading++] = get_attnum(relid, version_column);
 	leading[nleading++] = get_attnum(relid, due_column);
 	if (key_column != nullptr)
 		leading[nleading++] = get_attnum(relid, key_column);
@@ -50,7 +50,7 @@ Oid version_range_index(Oid relid, const char *transaction_column, const char *v
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	const Oid found = first_index_where(rel, [&](Relation index) {
-		return serves_version_ranges(index, leading, nleading, hold);
+		return serves_claim_order(index, leading, nleading, hold);
 	});
 	relation_close(rel, AccessShareLock);
 	return found;
