@@ -40,22 +40,24 @@ LANGUAGE sql AS $$
 	       claim_token IS NOT NULL
 	  FROM rollout_claim(criteria, n)
 $$;
--- Exact claims take the 10.1 rows; the base-version claims then take the
--- 9.4 and untagged rows and leave 11.0's; the version-blind claims take what
--- is left.
-SELECT * FROM pg_temp.claim('DIRECT.A', 3);
-SELECT * FROM pg_temp.claim('DIRECT.A', NULL);
-SELECT * FROM pg_temp.claim('DIRECT.A', 10);
-SELECT * FROM pg_temp.claim('DIRECT.A.BASE', 4);
-SELECT * FROM pg_temp.claim('DIRECT.A.BASE', 10);
-SELECT * FROM pg_temp.claim('DIRECT.A.ANY', 10);
+-- Six claims in a row: exact claims take the 10.1 rows; the base-version
+-- claims then take the 9.4 and untagged rows and leave 11.0's; the
+-- version-blind claim takes what is left.
+CREATE FUNCTION pg_temp.claim_sequence(queue text) RETURNS TABLE (
+	step integer, data_key text, claim_count integer, leased boolean, has_token boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+	criteria CONSTANT text[] := ARRAY['', '', '', '.BASE', '.BASE', '.ANY'];
+	sizes CONSTANT integer[] := ARRAY[3, NULL, 10, 4, 10, 10];
+BEGIN
+	FOR i IN 1 .. 6 LOOP
+		RETURN QUERY SELECT i, c.* FROM pg_temp.claim(queue || criteria[i], sizes[i]) c;
+	END LOOP;
+END
+$$;
+SELECT * FROM pg_temp.claim_sequence('DIRECT.A');
 SET rollout.direct_claim = off;
-SELECT * FROM pg_temp.claim('DIRECT.B', 3);
-SELECT * FROM pg_temp.claim('DIRECT.B', NULL);
-SELECT * FROM pg_temp.claim('DIRECT.B', 10);
-SELECT * FROM pg_temp.claim('DIRECT.B.BASE', 4);
-SELECT * FROM pg_temp.claim('DIRECT.B.BASE', 10);
-SELECT * FROM pg_temp.claim('DIRECT.B.ANY', 10);
+SELECT * FROM pg_temp.claim_sequence('DIRECT.B');
 RESET rollout.direct_claim;
 -- Both queues end in the same state; each claim has its own token.
 SELECT data_key, available_date > now() AS leased, claim_count, claim_token IS NOT NULL AS claimed
