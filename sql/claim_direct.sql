@@ -236,3 +236,44 @@ SELECT rollout_drop_criteria(c)
   FROM unnest(ARRAY['DIRECT.A', 'DIRECT.B', 'DIRECT.A.BASE', 'DIRECT.B.BASE', 'DIRECT.A.ANY',
                     'DIRECT.B.ANY', 'DIRECT.C', 'DRIVER', 'DRIVER.BASE']) c;
 DROP TABLE direct_q;
+
+-- A claim index that is not partial on NOT hold also holds held rows: the
+-- direct claim skips them (and rows whose hold is NULL) as the statement does.
+CREATE TABLE held_q (id bigint PRIMARY KEY, txn text NOT NULL, due timestamptz NOT NULL,
+                     ver rollout_version, held boolean, token uuid);
+CREATE INDEX held_q_claim ON held_q (txn, ver, due, id);
+INSERT INTO held_q (id, txn, due, ver, held)
+VALUES (1, 'HELD', '2026-01-01', '10.1', true), (2, 'HELD', '2026-01-02', '10.1', NULL),
+       (3, 'HELD', '2026-01-03', '10.1', false);
+SELECT rollout_define_criteria('HELD', queue_table => 'held_q', key_column => 'id',
+	due_column => 'due', version_column => 'ver', transaction_column => 'txn',
+	hold_column => 'held', token_column => 'token');
+SET client_min_messages = debug1;
+SELECT id FROM rollout_claim_rows('HELD', NULL::held_q, 10);
+RESET client_min_messages;
+UPDATE held_q SET due = '2026-01-01', token = NULL;
+SET rollout.direct_claim = off;
+SELECT id FROM rollout_claim_rows('HELD', NULL::held_q, 10);
+RESET rollout.direct_claim;
+
+-- A partition's constraint may bound the due date, which a claim moves: a
+-- criteria on a partition claims with the statement.
+CREATE TABLE parted_q (id bigint, txn text NOT NULL, due timestamptz NOT NULL,
+                       ver rollout_version, token uuid) PARTITION BY RANGE (due);
+CREATE TABLE parted_q_2026 PARTITION OF parted_q
+	FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE parted_q_2026 ADD PRIMARY KEY (id);
+CREATE INDEX parted_q_2026_claim ON parted_q_2026 (txn, ver, due, id);
+INSERT INTO parted_q VALUES (1, 'PARTED', '2026-01-01', '10.1');
+SELECT rollout_define_criteria('PARTED', queue_table => 'parted_q_2026', key_column => 'id',
+	due_column => 'due', version_column => 'ver', transaction_column => 'txn',
+	token_column => 'token', lease => '10 years');
+SET client_min_messages = debug1;
+\set VERBOSITY terse
+SELECT id FROM rollout_claim_rows('PARTED', NULL::parted_q_2026, 1);
+\set VERBOSITY default
+RESET client_min_messages;
+SELECT count(*) AS still_due FROM parted_q WHERE due = '2026-01-01';
+
+SELECT rollout_drop_criteria(c) FROM unnest(ARRAY['HELD', 'PARTED']) c;
+DROP TABLE held_q, parted_q;

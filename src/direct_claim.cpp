@@ -95,7 +95,8 @@ bool plan_still_fits(Relation rel, const DirectClaimPlan &plan)
 	                  column_has_type(desc, plan.version_attnum, plan.version_type) &&
 	                  column_has_type(desc, plan.due_attnum, TIMESTAMPTZOID) &&
 	                  column_has_type(desc, plan.token_attnum, UUIDOID) &&
-	                  column_has_type(desc, plan.count_attnum, INT4OID);
+	                  column_has_type(desc, plan.count_attnum, INT4OID) &&
+	                  column_has_type(desc, plan.hold_attnum, BOOLOID);
 	list_free(indexes);
 	return fits;
 }
@@ -168,6 +169,16 @@ bool within_base_version(TupleTableSlot *slot, AttrNumber version_attnum,
 	return isnull || rollout::compare_versions(DatumGetInt64(row_version), version) <= 0;
 }
 
+// The statement claims a row only when NOT hold is true, so a NULL hold
+// keeps the row too. The index may be partial on NOT hold, which makes this
+// test redundant, but a plain index holds held rows as well.
+bool held(TupleTableSlot *slot, AttrNumber hold_attnum)
+{
+	bool isnull;
+	const Datum hold = slot_getattr(slot, hold_attnum, &isnull);
+	return isnull || DatumGetBool(hold);
+}
+
 // The claimed version of a row: leased, with the new token and one more
 // claim counted. Dropped columns become NULL, as an UPDATE leaves them.
 HeapTuple claimed_row(TupleDesc desc, const DirectClaimPlan &plan, Datum lease_end,
@@ -235,12 +246,17 @@ void plan_direct_claim(Oid queue_relid, VersionMatch match, const QueueColumns &
 	plan->token_attnum = get_attnum(queue_relid, columns.token);
 	plan->count_attnum =
 		columns.count != nullptr ? get_attnum(queue_relid, columns.count) : InvalidAttrNumber;
+	plan->hold_attnum =
+		columns.hold != nullptr ? get_attnum(queue_relid, columns.hold) : InvalidAttrNumber;
 	plan->has_transaction = columns.transaction != nullptr;
 	if (!has_type(queue_relid, plan->due_attnum, TIMESTAMPTZOID) ||
 	    !has_type(queue_relid, plan->token_attnum, UUIDOID) ||
 	    (plan->count_attnum != InvalidAttrNumber &&
-	     !has_type(queue_relid, plan->count_attnum, INT4OID))) {
-		plan->not_direct = "the due, token or count column is not timestamptz, uuid, integer";
+	     !has_type(queue_relid, plan->count_attnum, INT4OID)) ||
+	    (plan->hold_attnum != InvalidAttrNumber &&
+	     !has_type(queue_relid, plan->hold_attnum, BOOLOID))) {
+		plan->not_direct =
+			"the due, token, count or hold column is not timestamptz, uuid, integer, boolean";
 		return;
 	}
 	const bool exact = match == VersionMatch::exact;
@@ -312,6 +328,8 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 		CHECK_FOR_INTERRUPTS();
 		if (plan.match == VersionMatch::at_most &&
 		    !within_base_version(found, plan.version_attnum, spec.version))
+			continue;
+		if (plan.hold_attnum != InvalidAttrNumber && held(found, plan.hold_attnum))
 			continue;
 		slot_getallattrs(found);
 		memcpy(values, found->tts_values, desc->natts * sizeof(Datum));

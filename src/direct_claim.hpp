@@ -46,6 +46,7 @@ struct DirectClaimPlan {
 	AttrNumber due_attnum;
 	AttrNumber token_attnum;
 	AttrNumber count_attnum;    // InvalidAttrNumber without a count column
+	AttrNumber hold_attnum;     // InvalidAttrNumber without a hold column
 	Oid transaction_collation;
 	FmgrInfo transaction_equal;
 	FmgrInfo version_equal;     // exact only

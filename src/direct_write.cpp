@@ -55,6 +55,8 @@ const char *why_statement_needed(Relation rel, CmdType command)
 		return "the table has row-level security";
 	if (rel->rd_rules != nullptr)
 		return "the table has rules";
+	if (command == CMD_UPDATE && rel->rd_rel->relispartition)
+		return "the table is a partition, whose constraint the new due date must meet";
 	const TupleConstr *constraints = RelationGetDescr(rel)->constr;
 	if (command == CMD_UPDATE && constraints != nullptr && constraints->num_check > 0)
 		return "the table has CHECK constraints";
