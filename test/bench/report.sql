@@ -101,7 +101,7 @@ SELECT * FROM summary
  ORDER BY array_position(ARRAY['claim', 'skew', 'depth', 'soak', 'tagging'], workload),
           clients, batch, CASE WHEN workload = 'depth' THEN param END,
           CASE WHEN workload = 'tagging'
-               THEN array_position(ARRAY['none', 'default', 'plpgsql', 'ours', 'plpgsql-inherit', 'ours-inherit'],
+               THEN array_position(ARRAY['none', 'default', 'plpgsql', 'plpgsql-bare', 'ours', 'plpgsql-inherit', 'ours-inherit'],
                                    variant)
                ELSE array_position(ARRAY['ours', 'hand', 'ours-churned', 'hand-churned',
                                          'ours-claim-only', 'hand-claim-only', 'floor',

@@ -23,7 +23,8 @@
 #   soak     producers and consumers for 5 minutes (QUICK: 20 s), ours and hand
 #            side by side, default autovacuum: first against last minute
 #            (QUICK: 10 s), table and index sizes at the end
-#   tagging  inserts/s: no tagging, column default, PL/pgSQL trigger, our
+#   tagging  inserts/s: no tagging, column default, PL/pgSQL trigger (equivalent to
+#            ours, with the registry check, and bare, without it), our
 #            trigger; PL/pgSQL and our trigger inheriting from a parent
 #
 # Output: a table on stdout (kept in results/bench.txt); results/bench.csv
@@ -371,10 +372,11 @@ done
 echo "== 5. tagging: INSERT of $TAG_ROWS rows per statement, $TAG_CLIENTS clients, ${TAG_SECS}s runs [${SECONDS}s]"
 psql_db postgres -c "CREATE DATABASE bench_tag" >/dev/null
 psql_db bench_tag -v parents=$TAG_PARENTS -f "$BENCH_DIR/tagging_setup.sql" >/dev/null
-declare -A tag_schema=([none]=tag_none [default]=tag_default [plpgsql]=tag_plpgsql [ours]=tag_ours
-	[plpgsql-inherit]=tag_plpgsql_inherit [ours-inherit]=tag_inherit)
+declare -A tag_schema=([none]=tag_none [default]=tag_default [plpgsql]=tag_plpgsql
+	[plpgsql-bare]=tag_plpgsql_bare [ours]=tag_ours [plpgsql-inherit]=tag_plpgsql_inherit
+	[ours-inherit]=tag_inherit)
 for rep in $(seq 1 "$REPS"); do
-	for variant in $(rotate "$rep" none default plpgsql ours plpgsql-inherit ours-inherit); do
+	for variant in $(rotate "$rep" none default plpgsql plpgsql-bare ours plpgsql-inherit ours-inherit); do
 		schema=${tag_schema[$variant]}
 		psql_db bench_tag -c "TRUNCATE $schema.task" -c "CHECKPOINT" >/dev/null
 		log=$RESULTS/logs/tagging-$variant-r$rep.log
@@ -400,7 +402,7 @@ CREATE TEMP TABLE runs (workload text, variant text, clients int, batch int, par
 \copy (SELECT * FROM summary_ordered) TO '$RESULTS/bench.csv' CSV HEADER
 \copy (SELECT 'floor', clients, median_tps, min_tps, max_tps FROM summary WHERE workload = 'claim' AND variant = 'floor' UNION ALL SELECT variant || ' b' || batch, clients, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'claim' AND variant <> 'floor' ORDER BY 1, 2) TO '$WORK/claim.csv' CSV
 \copy (SELECT variant, param, latency_ms, median_tps FROM summary WHERE workload = 'depth' ORDER BY 1, 2) TO '$WORK/depth.csv' CSV
-\copy (SELECT variant, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'tagging' ORDER BY array_position(ARRAY['none', 'default', 'plpgsql', 'ours', 'plpgsql-inherit', 'ours-inherit'], variant)) TO '$WORK/tagging.csv' CSV
+\copy (SELECT variant, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'tagging' ORDER BY array_position(ARRAY['none', 'default', 'plpgsql', 'plpgsql-bare', 'ours', 'plpgsql-inherit', 'ours-inherit'], variant)) TO '$WORK/tagging.csv' CSV
 SQL
 echo "   soak (results/soak.csv):"
 column -s, -t <"$RESULTS/soak.csv" | sed 's/^/   /'

@@ -1,9 +1,12 @@
 -- Set-up of the tagging benchmark database: one task table per variant, each
 -- in its own schema, so that tag_insert.sql runs the same statement on each:
--- (a) tag_none, (b) tag_default, (c) tag_plpgsql, (c') tag_plpgsql_inherit,
--- (d) tag_ours, (e) tag_inherit.
+-- (a) tag_none, (b) tag_default, (c) tag_plpgsql, (c'') tag_plpgsql_bare,
+-- (c') tag_plpgsql_inherit, (d) tag_ours, (e) tag_inherit.
 SET client_min_messages = warning;
 CREATE EXTENSION rollout_ext;
+-- Both versions registered, as in a rollout: every trigger that checks the
+-- registry finds its version there.
+SELECT rollout_register_version('9.4', 'V1'), rollout_register_version('10.1', 'V2');
 
 -- The parent the inheriting variant reads, tagged with both versions.
 CREATE TABLE order_header (order_header_key text PRIMARY KEY, document_type text,
@@ -28,7 +31,28 @@ CREATE TABLE tag_default.task (LIKE tag_none.task INCLUDING ALL);
 ALTER TABLE tag_default.task
 	ALTER COLUMN rollout_version SET DEFAULT current_setting('rollout.version')::bigint;
 
--- (c) the same in a PL/pgSQL BEFORE INSERT trigger, failing closed like ours.
+-- What our trigger checks of every version it writes, in PL/pgSQL: a retired
+-- version is refused, an unregistered one too unless rollout.allow_unregistered
+-- is on, and a draining one is share-locked until commit (rollout_phase_out
+-- waits for it).
+CREATE FUNCTION public.check_version_usable(v bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	version_state text;
+BEGIN
+	SELECT r.state INTO version_state FROM public.rollout_versions r
+	 WHERE r.version = v::rollout_version;
+	IF version_state = 'retired' THEN
+		RAISE EXCEPTION 'rollout version % is retired', v USING ERRCODE = '55000';
+	ELSIF version_state IS NULL AND NOT current_setting('rollout.allow_unregistered')::boolean THEN
+		RAISE EXCEPTION 'rollout version % is not registered', v USING ERRCODE = '55000';
+	ELSIF version_state = 'draining' THEN
+		PERFORM FROM public.rollout_versions r WHERE r.version = v::rollout_version FOR SHARE;
+	END IF;
+END
+$$;
+
+-- (c) the equivalent PL/pgSQL BEFORE INSERT trigger: the session's version,
+-- failing closed like ours, checked against the registry like ours.
 CREATE SCHEMA tag_plpgsql;
 CREATE TABLE tag_plpgsql.task (LIKE tag_none.task INCLUDING ALL);
 CREATE FUNCTION tag_plpgsql.tag() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -39,13 +63,34 @@ BEGIN
 			RAISE EXCEPTION 'rollout.version is not set' USING ERRCODE = '55000';
 		END IF;
 	END IF;
+	PERFORM public.check_version_usable(NEW.rollout_version);
 	RETURN NEW;
 END
 $$;
 CREATE TRIGGER tag BEFORE INSERT ON tag_plpgsql.task FOR EACH ROW EXECUTE FUNCTION tag_plpgsql.tag();
 
+-- (c'') the least a PL/pgSQL trigger can do: the session's version, failing
+-- closed, with no registry check. It lets retired versions through, so it is
+-- not equivalent; it shows what a PL/pgSQL trigger costs at the least.
+CREATE SCHEMA tag_plpgsql_bare;
+CREATE TABLE tag_plpgsql_bare.task (LIKE tag_none.task INCLUDING ALL);
+CREATE FUNCTION tag_plpgsql_bare.tag() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.rollout_version IS NULL THEN
+		NEW.rollout_version := nullif(current_setting('rollout.version', true), '')::bigint;
+		IF NEW.rollout_version IS NULL THEN
+			RAISE EXCEPTION 'rollout.version is not set' USING ERRCODE = '55000';
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER tag BEFORE INSERT ON tag_plpgsql_bare.task
+	FOR EACH ROW EXECUTE FUNCTION tag_plpgsql_bare.tag();
+
 -- (c') the PL/pgSQL equivalent of (e): the parent's version, else the
--- session's.
+-- session's, checked against the registry; an untagged parent leaves the row
+-- untagged, as ours does.
 CREATE SCHEMA tag_plpgsql_inherit;
 CREATE TABLE tag_plpgsql_inherit.task (LIKE tag_none.task INCLUDING ALL);
 CREATE FUNCTION tag_plpgsql_inherit.tag() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -54,6 +99,9 @@ BEGIN
 		IF NEW.data_key IS NOT NULL THEN
 			SELECT o.rollout_version::bigint INTO NEW.rollout_version
 			  FROM public.order_header o WHERE o.order_header_key = NEW.data_key;
+			IF FOUND AND NEW.rollout_version IS NULL THEN
+				RETURN NEW;
+			END IF;
 		END IF;
 		IF NEW.rollout_version IS NULL THEN
 			NEW.rollout_version := nullif(current_setting('rollout.version', true), '')::bigint;
@@ -62,6 +110,7 @@ BEGIN
 			RAISE EXCEPTION 'rollout.version is not set' USING ERRCODE = '55000';
 		END IF;
 	END IF;
+	PERFORM public.check_version_usable(NEW.rollout_version);
 	RETURN NEW;
 END
 $$;
