@@ -60,6 +60,27 @@ BEGIN
 END
 $$;
 
+-- Fills an empty queue with due rows of both versions, as bench_refill adds
+-- them, but with the indexes other than the primary key built after the
+-- insert instead of maintained row by row: a 10M-row queue fills in a third
+-- less time. The indexes come back with their names and definitions.
+CREATE FUNCTION bench_fill(tbl regclass, v1_rows bigint, v2_rows bigint)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	definitions text[];
+	definition text;
+BEGIN
+	SELECT array_agg(pg_get_indexdef(i.indexrelid)) INTO definitions
+	  FROM pg_index i WHERE i.indrelid = tbl AND NOT i.indisprimary;
+	EXECUTE (SELECT 'DROP INDEX ' || string_agg(i.indexrelid::regclass::text, ', ')
+	           FROM pg_index i WHERE i.indrelid = tbl AND NOT i.indisprimary);
+	PERFORM bench_refill(tbl, '9.4', v1_rows), bench_refill(tbl, '10.1', v2_rows);
+	FOREACH definition IN ARRAY definitions LOOP
+		EXECUTE definition;
+	END LOOP;
+END
+$$;
+
 -- The fewest due rows left to any version after a run, counted up to 1000
 -- (0: the queue ran dry), so that a deep queue is not counted whole.
 CREATE FUNCTION bench_min_due(tbl regclass) RETURNS bigint LANGUAGE plpgsql AS $$

@@ -11,8 +11,8 @@
 # refilled to the same depth, vacuumed, checkpointed):
 #   claim    claim + complete cycles, batches 1 and 10, 1/4/16 clients, two
 #            versions: ours (rollout_claim, rollout_complete), hand (prepared
-#            SKIP LOCKED claim + fenced DELETE on an identical table), floor
-#            (prepared single-row UPDATE by primary key); at 4 clients also
+#            SKIP LOCKED claim + fenced DELETE on an identical table); at 4
+#            clients also floor (prepared single-row UPDATE by primary key),
 #            ours-churned and hand-churned (the same cycles on a queue whose
 #            oldest tenth was processed since its last VACUUM, as between two
 #            autovacuum passes), and ours-claim-only and hand-claim-only (the
@@ -181,12 +181,17 @@ prepare() {
 	psql_db "$1" -c "SELECT bench_refill('$2', '9.4', $3), bench_refill('$2', '10.1', $4)" \
 		-c "VACUUM $2" -c "CHECKPOINT" >/dev/null
 }
+# fill DB TABLE V1_ROWS V2_ROWS: an empty queue filled, then prepared.
+fill() {
+	psql_db "$1" -c "SELECT bench_fill('$2', $3, $4)" >/dev/null
+	prepare "$@"
+}
 # seed DB V1_ROWS V2_ROWS: both queues of a database, filled side by side.
 seed() {
 	local pid rc=0
-	prepare "$1" rollout_task_q "$2" "$3" &
+	fill "$1" rollout_task_q "$2" "$3" &
 	pid=$!
-	prepare "$1" hand_q "$2" "$3" || rc=$?
+	fill "$1" hand_q "$2" "$3" || rc=$?
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ] || exit "$rc"
 	psql_db "$1" -c "ANALYZE" -c "CHECKPOINT" >/dev/null
@@ -225,12 +230,12 @@ for rep in $(seq 1 "$REPS"); do
 	for clients in $CLAIM_CLIENTS; do
 		cases=()
 		for batch in $CLAIM_BATCHES; do cases+=("ours:$batch" "hand:$batch"); done
-		cases+=("floor:1")
-		# At the targets' 4 clients: the claim alone, as the floor is one row
-		# write (a 1-second lease brings the rows back, so nothing needs
-		# completing), and a busy queue between autovacuum passes.
+		# At the targets' 4 clients: the floor and the claim alone, as the
+		# floor is one row write (a 1-second lease brings the rows back, so
+		# nothing needs completing), and a busy queue between autovacuum
+		# passes.
 		if [ "$clients" = 4 ]; then
-			cases+=("ours-claim-only:1" "hand-claim-only:1")
+			cases+=("floor:1" "ours-claim-only:1" "hand-claim-only:1")
 			for batch in $CHURN_BATCHES; do cases+=("ours-churned:$batch" "hand-churned:$batch"); done
 		fi
 		for c in $(rotate "$rep" "${cases[@]}"); do
