@@ -81,12 +81,18 @@ BEGIN
 	RETURN (plan -> 0 -> 'Plan' ->> 'WAL Records')::bigint;
 END
 $$;
+-- A VACUUM before each claim leaves it no dead row or index entry to clean
+-- up on its way, which would add records of its own.
 UPDATE rollout_task_q SET available_date = '2026-01-01', claim_token = NULL
  WHERE transaction_id IN ('DIRECT.A', 'DIRECT.B');
+VACUUM rollout_task_q;
 SELECT pg_temp.claim_wal_records('DIRECT.A', 3) AS direct \gset
+VACUUM rollout_task_q;
 SELECT pg_temp.claim_wal_records('DIRECT.A.BASE', 2) AS direct_base \gset
 SET rollout.direct_claim = off;
+VACUUM rollout_task_q;
 SELECT pg_temp.claim_wal_records('DIRECT.B', 3) AS statement \gset
+VACUUM rollout_task_q;
 SELECT pg_temp.claim_wal_records('DIRECT.B.BASE', 2) AS statement_base \gset
 RESET rollout.direct_claim;
 SELECT :statement - :direct AS row_locks_saved,
