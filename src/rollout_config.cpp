@@ -130,24 +130,62 @@ VersionState registered_version_state(Oid extension_namespace, rollout::Version 
 	return VersionState::unregistered;
 }
 
+// Where this backend last locked a draining version's registry row. A row lock
+// lasts until its transaction ends, or until the subtransaction that took it
+// rolls back; within the same subtransaction, locking the row again for the
+// next tagged row or claim changes nothing, so it is skipped.
+struct DrainingLock {
+	LocalTransactionId transaction;
+	SubTransactionId subtransaction;
+	rollout::Version version;
+};
+DrainingLock last_draining_lock = {InvalidLocalTransactionId, InvalidSubTransactionId, 0};
+SPIPlanPtr draining_lock_plan = nullptr;
+
+// The kept plan that locks a registry row. Its text names every object, and
+// its parameter is a bigint, so that plancache can replan it even after the
+// extension was dropped and created again in this session.
+SPIPlanPtr draining_lock_query(Oid extension_namespace)
+{
+	if (draining_lock_plan != nullptr)
+		return draining_lock_plan;
+	const char *schema = quote_identifier(get_namespace_name(extension_namespace));
+	const char *sql = psprintf(
+		"SELECT 1 FROM %s.rollout_versions WHERE version %s $1::%s.rollout_version FOR SHARE",
+		schema, extension_operator(extension_namespace, "="), schema);
+	Oid argtypes[1] = {INT8OID};
+	SPIPlanPtr plan = SPI_prepare(sql, 1, argtypes);
+	if (plan == nullptr || SPI_keepplan(plan) != 0)
+		elog(ERROR, "rollout_ext: could not prepare the lock of a draining version: %s",
+		     SPI_result_code_string(SPI_result));
+	draining_lock_plan = plan;
+	return plan;
+}
+
 // Holds a share lock on the version's registry row until the transaction
 // ends. rollout_phase_out locks the row before its final count, so it waits
 // for every transaction still writing rows of the draining version and then
 // sees them, instead of retiring the version under an uncommitted row.
 void lock_draining_version(Oid extension_namespace, rollout::Version version)
 {
-	const char *sql = psprintf("SELECT 1 FROM %s.rollout_versions WHERE version %s $1 FOR SHARE",
-	                           quote_identifier(get_namespace_name(extension_namespace)),
-	                           extension_operator(extension_namespace, "="));
-	Oid argtypes[1] = {GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-	                                   CStringGetDatum("rollout_version"),
-	                                   ObjectIdGetDatum(extension_namespace))};
+#if PG_VERSION_NUM >= 170000
+	const LocalTransactionId transaction = MyProc->vxid.lxid;
+#else
+	const LocalTransactionId transaction = MyProc->lxid;
+#endif
+	const DrainingLock current = {transaction, GetCurrentSubTransactionId(), version};
+	if (current.transaction == last_draining_lock.transaction &&
+	    current.subtransaction == last_draining_lock.subtransaction &&
+	    current.version == last_draining_lock.version)
+		return;
 	Datum args[1] = {Int64GetDatum(version)};
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_ext: SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, argtypes, args, nullptr, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(draining_lock_query(extension_namespace), args, nullptr, false, 0) !=
+	    SPI_OK_SELECT)
 		elog(ERROR, "rollout_ext: could not lock the registry row of a draining version");
 	SPI_finish();
+	last_draining_lock = current;
 }
 
 // The ramp set by rollout_set_ramp(); false when none is set.
