@@ -141,14 +141,20 @@ struct DrainingLock {
 };
 DrainingLock last_draining_lock = {InvalidLocalTransactionId, InvalidSubTransactionId, 0};
 SPIPlanPtr draining_lock_plan = nullptr;
+Oid draining_lock_namespace = InvalidOid;
 
 // The kept plan that locks a registry row. Its text names every object, and
 // its parameter is a bigint, so that plancache can replan it even after the
-// extension was dropped and created again in this session.
+// extension was dropped and created again in this session; created again in
+// another schema, it is prepared anew.
 SPIPlanPtr draining_lock_query(Oid extension_namespace)
 {
-	if (draining_lock_plan != nullptr)
+	if (draining_lock_plan != nullptr && draining_lock_namespace == extension_namespace)
 		return draining_lock_plan;
+	if (draining_lock_plan != nullptr) {
+		SPI_freeplan(draining_lock_plan);
+		draining_lock_plan = nullptr;
+	}
 	const char *schema = quote_identifier(get_namespace_name(extension_namespace));
 	const char *sql = psprintf(
 		"SELECT 1 FROM %s.rollout_versions WHERE version %s $1::%s.rollout_version FOR SHARE",
@@ -159,6 +165,7 @@ SPIPlanPtr draining_lock_query(Oid extension_namespace)
 		elog(ERROR, "rollout_ext: could not prepare the lock of a draining version: %s",
 		     SPI_result_code_string(SPI_result));
 	draining_lock_plan = plan;
+	draining_lock_namespace = extension_namespace;
 	return plan;
 }
 
