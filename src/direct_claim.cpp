@@ -169,9 +169,9 @@ bool within_base_version(TupleTableSlot *slot, AttrNumber version_attnum,
 	return isnull || rollout::compare_versions(DatumGetInt64(row_version), version) <= 0;
 }
 
-// The statement claims a row only when NOT hold is true, so a NULL hold
-// keeps the row too. The index may be partial on NOT hold, which makes this
-// test redundant, but a plain index holds held rows as well.
+// The statement claims a row only where NOT hold is true, so a NULL hold
+// holds the row back too. An index partial on NOT hold has no held rows, but
+// a plain one has them.
 bool held(TupleTableSlot *slot, AttrNumber hold_attnum)
 {
 	bool isnull;
