@@ -8,12 +8,12 @@ GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
 	src/claim.o src/rollout_config.o src/version_guard.o src/retag.o \
 	src/sql_text.o src/claim_completion.o src/parent_probe.o src/claim_index.o \
 	src/index_search.o src/direct_write.o src/direct_claim.o \
-	src/direct_completion.o
+	src/direct_completion.o src/kept_plan.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting tagging claim claim_position claim_direct rollout_control reference_agents
+REGRESS = version_type version_setting tagging claim claim_position claim_direct rollout_control reference_agents kept_plans
 ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 

@@ -3,45 +3,30 @@
 // prepared plan per backend instead of going through PL/pgSQL, and a
 // completion deletes the row directly where it can (direct_completion.cpp).
 #include "direct_completion.hpp"
+#include "kept_plan.hpp"
 #include "postgres_headers.hpp"
 
 namespace {
 
 constexpr const char *kCompleteSql =
-	"DELETE FROM %s.rollout_task_q WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
+	"DELETE FROM %1$s.rollout_task_q WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
 	"AND claim_token OPERATOR(pg_catalog.=) $2";
 constexpr const char *kRetrySql =
-	"UPDATE %s.rollout_task_q SET available_date = pg_catalog.now() OPERATOR(pg_catalog.+) $3, "
+	"UPDATE %1$s.rollout_task_q SET available_date = pg_catalog.now() OPERATOR(pg_catalog.+) $3, "
 	"claim_token = NULL WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
 	"AND claim_token OPERATOR(pg_catalog.=) $2";
 
-SPIPlanPtr complete_plan = nullptr;
-SPIPlanPtr retry_plan = nullptr;
-
-// The kept plan in *slot, prepared on first use. Call inside SPI.
-SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql_format, Oid fn_oid, int nargs,
-                     Oid *argtypes)
-{
-	if (*slot != nullptr)
-		return *slot;
-	const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fn_oid)));
-	SPIPlanPtr plan = SPI_prepare(psprintf(sql_format, schema), nargs, argtypes);
-	if (plan == nullptr)
-		elog(ERROR, "rollout_ext: could not prepare a completion: %s",
-		     SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "rollout_ext: SPI_keepplan failed");
-	*slot = plan;
-	return plan;
-}
+KeptPlan complete_plan = {};
+KeptPlan retry_plan = {};
 
 // Runs a fenced statement; true when it changed the row.
-bool run_fenced(SPIPlanPtr *slot, const char *sql_format, Oid fn_oid, int nargs, Oid *argtypes,
+bool run_fenced(KeptPlan *kept, const char *sql_format, Oid fn_oid, int nargs, Oid *argtypes,
                 Datum *args, int expected)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_ext: SPI_connect failed");
-	SPIPlanPtr plan = kept_plan(slot, sql_format, fn_oid, nargs, argtypes);
+	SPIPlanPtr plan =
+		kept_plan(kept, sql_format, get_func_namespace(fn_oid), nargs, argtypes);
 	const int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
 	if (rc != expected)
 		elog(ERROR, "rollout_ext: completion failed: %s", SPI_result_code_string(rc));

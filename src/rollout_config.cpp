@@ -1,7 +1,7 @@
 #include "rollout_config.hpp"
 
 #include "core/routing.hpp"
-#include "sql_text.hpp"
+#include "kept_plan.hpp"
 
 bool allow_unregistered_versions = true;
 bool restoring_dump = false;
@@ -140,34 +140,14 @@ struct DrainingLock {
 	rollout::Version version;
 };
 DrainingLock last_draining_lock = {InvalidLocalTransactionId, InvalidSubTransactionId, 0};
-SPIPlanPtr draining_lock_plan = nullptr;
-Oid draining_lock_namespace = InvalidOid;
 
-// The kept plan that locks a registry row. Its text names every object, and
-// its parameter is a bigint, so that plancache can replan it even after the
-// extension was dropped and created again in this session; created again in
-// another schema, it is prepared anew.
-SPIPlanPtr draining_lock_query(Oid extension_namespace)
-{
-	if (draining_lock_plan != nullptr && draining_lock_namespace == extension_namespace)
-		return draining_lock_plan;
-	if (draining_lock_plan != nullptr) {
-		SPI_freeplan(draining_lock_plan);
-		draining_lock_plan = nullptr;
-	}
-	const char *schema = quote_identifier(get_namespace_name(extension_namespace));
-	const char *sql = psprintf(
-		"SELECT 1 FROM %s.rollout_versions WHERE version %s $1::%s.rollout_version FOR SHARE",
-		schema, extension_operator(extension_namespace, "="), schema);
-	Oid argtypes[1] = {INT8OID};
-	SPIPlanPtr plan = SPI_prepare(sql, 1, argtypes);
-	if (plan == nullptr || SPI_keepplan(plan) != 0)
-		elog(ERROR, "rollout_ext: could not prepare the lock of a draining version: %s",
-		     SPI_result_code_string(SPI_result));
-	draining_lock_plan = plan;
-	draining_lock_namespace = extension_namespace;
-	return plan;
-}
+// The lock itself. Its parameter is a bigint and its text names every object,
+// so the kept plan can be replanned after the extension was dropped and
+// created again.
+constexpr const char *kLockDrainingSql =
+	"SELECT 1 FROM %1$s.rollout_versions WHERE version OPERATOR(%1$s.=) $1::%1$s.rollout_version "
+	"FOR SHARE";
+KeptPlan draining_lock_plan = {};
 
 // Holds a share lock on the version's registry row until the transaction
 // ends. rollout_phase_out locks the row before its final count, so it waits
@@ -188,8 +168,10 @@ void lock_draining_version(Oid extension_namespace, rollout::Version version)
 	Datum args[1] = {Int64GetDatum(version)};
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_ext: SPI_connect failed");
-	if (SPI_execute_plan(draining_lock_query(extension_namespace), args, nullptr, false, 0) !=
-	    SPI_OK_SELECT)
+	Oid argtypes[1] = {INT8OID};
+	SPIPlanPtr plan =
+		kept_plan(&draining_lock_plan, kLockDrainingSql, extension_namespace, 1, argtypes);
+	if (SPI_execute_plan(plan, args, nullptr, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "rollout_ext: could not lock the registry row of a draining version");
 	SPI_finish();
 	last_draining_lock = current;
