@@ -409,7 +409,7 @@ CREATE TEMP TABLE runs (workload text, variant text, clients int, batch int, par
 \copy (SELECT * FROM summary_ordered) TO '$RESULTS/bench.csv' CSV HEADER
 \copy (SELECT 'floor', clients, median_tps, min_tps, max_tps FROM summary WHERE workload = 'claim' AND variant = 'floor' UNION ALL SELECT variant || ' b' || batch, clients, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'claim' AND variant <> 'floor' ORDER BY 1, 2) TO '$WORK/claim.csv' CSV
 \copy (SELECT variant, param, latency_ms, median_tps FROM summary WHERE workload = 'depth' ORDER BY 1, 2) TO '$WORK/depth.csv' CSV
-\copy (SELECT variant, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'tagging' ORDER BY array_position(ARRAY['none', 'default', 'plpgsql', 'plpgsql-bare', 'ours', 'plpgsql-inherit', 'ours-inherit'], variant)) TO '$WORK/tagging.csv' CSV
+\copy (SELECT variant, rows_per_s, min_tps * batch, max_tps * batch FROM summary_ordered WHERE workload = 'tagging') TO '$WORK/tagging.csv' CSV
 SQL
 echo "   soak (results/soak.csv):"
 column -s, -t <"$RESULTS/soak.csv" | sed 's/^/   /'
