@@ -263,18 +263,25 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 	SPI_finish();
 }
 
-const TaggingConfig *tagging_config(const TriggerData *td)
+// The trigger's cache entry is remembered in fn_extra, which lives as long as
+// the statement's trigger state, so rows after the first skip the hash lookup.
+// Entries are never removed from the cache, so the pointer stays good.
+const TaggingConfig *tagging_config(FunctionCallInfo fcinfo, const TriggerData *td)
 {
-	ensure_config_cache();
 	const Oid trigger_oid = td->tg_trigger->tgoid;
-	bool found;
-	auto *config = static_cast<TaggingConfig *>(
-		hash_search(config_cache, &trigger_oid, HASH_ENTER, &found));
-	if (!found) {
-		config->valid = false;
-		config->relid = InvalidOid;
-		config->parent_relid = InvalidOid;
-		config->parent_lookup = nullptr;
+	auto *config = static_cast<TaggingConfig *>(fcinfo->flinfo->fn_extra);
+	if (config == nullptr || config->trigger_oid != trigger_oid) {
+		ensure_config_cache();
+		bool found;
+		config = static_cast<TaggingConfig *>(
+			hash_search(config_cache, &trigger_oid, HASH_ENTER, &found));
+		if (!found) {
+			config->valid = false;
+			config->relid = InvalidOid;
+			config->parent_relid = InvalidOid;
+			config->parent_lookup = nullptr;
+		}
+		fcinfo->flinfo->fn_extra = config;
 	}
 	if (config->valid)
 		return config;
@@ -289,13 +296,13 @@ const TaggingConfig *tagging_config(const TriggerData *td)
 }
 
 // The parent row matched by the key columns, and its version.
-ParentLookup parent_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupdesc,
+ParentLookup parent_version(const TaggingConfig *config, TupleTableSlot *row,
                             rollout::Version *out)
 {
 	Datum keys[INDEX_MAX_KEYS];
 	for (int i = 0; i < config->nkeys; ++i) {
 		bool isnull;
-		keys[i] = heap_getattr(tuple, config->key_attnums[i], tupdesc, &isnull);
+		keys[i] = slot_getattr(row, config->key_attnums[i], &isnull);
 		if (isnull)
 			return ParentLookup::no_parent;
 	}
@@ -324,11 +331,10 @@ ParentLookup parent_version(const TaggingConfig *config, HeapTuple tuple, TupleD
 }
 
 // The ramp's version for the row's routing key, if it has one.
-bool routed_version(const TaggingConfig *config, HeapTuple tuple, TupleDesc tupdesc,
-                    rollout::Version *out)
+bool routed_version(const TaggingConfig *config, TupleTableSlot *row, rollout::Version *out)
 {
 	bool isnull;
-	const Datum key = heap_getattr(tuple, config->route_attnum, tupdesc, &isnull);
+	const Datum key = slot_getattr(row, config->route_attnum, &isnull);
 	if (isnull)
 		return false;
 	char *text = OutputFunctionCall(const_cast<FmgrInfo *>(&config->route_output), key);
@@ -366,12 +372,16 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 	// version, it was accepted when it was first written.
 	if (restoring_dump)
 		return PointerGetDatum(td->tg_trigtuple);
-	const TaggingConfig *config = tagging_config(td);
+	const TaggingConfig *config = tagging_config(fcinfo, td);
 	HeapTuple tuple = td->tg_trigtuple;
 	TupleDesc tupdesc = RelationGetDescr(td->tg_relation);
 
+	// Columns are read through the trigger's slot: what it deforms here, the
+	// executor reuses for constraints and indexes when the row is returned
+	// unchanged.
+	TupleTableSlot *row = td->tg_trigslot;
 	bool isnull;
-	const Datum explicit_version = heap_getattr(tuple, config->version_attnum, tupdesc, &isnull);
+	const Datum explicit_version = slot_getattr(row, config->version_attnum, &isnull);
 	if (!isnull) {
 		check_version_usable(config->extension_namespace, DatumGetInt64(explicit_version),
 		                     "tag rows");
@@ -380,13 +390,13 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 
 	rollout::Version version;
 	const ParentLookup parent = config->parent_lookup != nullptr
-	                                ? parent_version(config, tuple, tupdesc, &version)
+	                                ? parent_version(config, row, &version)
 	                                : ParentLookup::no_parent;
 	// Children of untagged (legacy) rows stay untagged, as their parent.
 	if (parent == ParentLookup::untagged_parent)
 		return PointerGetDatum(tuple);
 	if (parent == ParentLookup::no_parent &&
-	    !(config->route_attnum > 0 && routed_version(config, tuple, tupdesc, &version)) &&
+	    !(config->route_attnum > 0 && routed_version(config, row, &version)) &&
 	    !session_version(&version)) {
 		if (config->if_unset == IfUnset::leave_null)
 			return PointerGetDatum(tuple);
