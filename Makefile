@@ -1,5 +1,5 @@
 EXTENSION = rollout_ext
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = rollout_ext
 CORE_OBJS = src/core/version.o src/core/routing.o
@@ -13,7 +13,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting tagging claim claim_position claim_direct rollout_control reference_agents kept_plans
+REGRESS = version_type version_setting tagging tagging_default claim claim_position claim_direct rollout_control reference_agents kept_plans upgrade
 ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 

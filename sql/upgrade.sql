@@ -1,0 +1,51 @@
+-- ALTER EXTENSION rollout_ext UPDATE from 0.1.0: the functions change, and
+-- the tables tagged from the session get the default 0.2.0 gives them;
+-- inheriting and routed ones do not, and no row changes.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS rollout_ext CASCADE;
+CREATE EXTENSION rollout_ext VERSION '0.1.0';
+RESET client_min_messages;
+\set SHOW_CONTEXT never
+
+CREATE TABLE up_order (order_key text PRIMARY KEY);
+CREATE TABLE up_line (line_key text PRIMARY KEY, order_key text);
+CREATE TABLE up_routed (route_key text PRIMARY KEY);
+SELECT rollout_enable_tagging('up_order'),
+       rollout_enable_tagging('up_line', inherit_from => 'up_order', inherit_on => '{order_key}'),
+       rollout_enable_tagging('up_routed', route_by => 'route_key');
+SET rollout.version = '10.1';
+INSERT INTO up_order VALUES ('O1', '11.0');
+INSERT INTO up_line VALUES ('L1', 'O1');
+
+-- What 0.1.0 gave: no defaults.
+SELECT c.relname, pg_get_expr(d.adbin, d.adrelid) AS default_expr
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'rollout_version'
+  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+ WHERE c.relname IN ('up_order', 'up_line', 'up_routed', 'rollout_task_q') ORDER BY 1;
+
+ALTER EXTENSION rollout_ext UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'rollout_ext';
+
+SELECT c.relname, pg_get_expr(d.adbin, d.adrelid) AS default_expr
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'rollout_version'
+  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+ WHERE c.relname IN ('up_order', 'up_line', 'up_routed', 'rollout_task_q') ORDER BY 1;
+
+-- The rows are as they were, and tagging works as before.
+INSERT INTO up_order VALUES ('O2');
+INSERT INTO up_line VALUES ('L2', 'O1');
+SELECT order_key, rollout_version_format(rollout_version) FROM up_order ORDER BY 1;
+SELECT line_key, rollout_version_format(rollout_version) FROM up_line ORDER BY 1;
+RESET rollout.version;
+INSERT INTO up_order VALUES ('O3');
+
+-- 0.2.0's functions are the ones called.
+SELECT rollout_disable_tagging('up_order');
+SELECT pg_get_expr(d.adbin, d.adrelid) IS NULL AS default_gone
+  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = 'up_order'::regclass AND a.attname = 'rollout_version';
+
+-- A second update has nothing to do.
+ALTER EXTENSION rollout_ext UPDATE;
+
+DROP TABLE up_order, up_line, up_routed;
