@@ -84,6 +84,15 @@ SELECT count(*) AS reclaimed, bool_and(s.claim_token <> f.claim_token) AS new_to
 SELECT rollout_complete(task_q_key, claim_token) AS stale_complete FROM first_claim;
 SELECT rollout_complete(task_q_key, claim_token) AS current_complete FROM second_claim;
 
+-- Tokens are RFC 4122 version 4 UUIDs, a new one per claim.
+INSERT INTO rollout_task_q (transaction_id, data_key)
+SELECT 'SHORT', 'T' || g FROM generate_series(1, 100) g;
+SELECT count(DISTINCT c.claim_token) AS distinct_tokens,
+       bool_and(substr(c.claim_token::text, 15, 1) = '4'
+                AND substr(c.claim_token::text, 20, 1) IN ('8', '9', 'a', 'b')) AS version_4
+  FROM generate_series(1, 100) g, LATERAL rollout_claim('SHORT', 1 + 0 * g) c;
+TRUNCATE rollout_task_q;
+
 -- Redefining a criteria takes effect at once (the cached plan is replaced).
 SELECT rollout_define_criteria('SHORT', lease => '5 minutes');
 INSERT INTO rollout_task_q (transaction_id, data_key, rollout_version)

@@ -19,12 +19,18 @@ struct ClaimRequest {
 	Oid requested_row_type;  // InvalidOid: the task-queue form
 };
 
+// A token must differ from every other claim's, so that an agent whose lease
+// ran out cannot end the row's next claim; it need not be secret, as agents
+// read the queue's tokens anyway. The backend's generator, which PostgreSQL
+// seeds from pg_strong_random when the backend starts, gives 122 unique bits
+// without the trip into OpenSSL per claim that cost 4% of a claim.
 pg_uuid_t *new_claim_token()
 {
 	auto *token = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
-	if (!pg_strong_random(token->data, UUID_LEN))
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-		                errmsg("could not generate a random claim token")));
+	const uint64 halves[2] = {pg_prng_uint64(&pg_global_prng_state),
+	                          pg_prng_uint64(&pg_global_prng_state)};
+	static_assert(sizeof(halves) == UUID_LEN, "a token is two 64-bit draws");
+	memcpy(token->data, halves, UUID_LEN);
 	token->data[6] = (token->data[6] & 0x0f) | 0x40;  // RFC 4122 version 4
 	token->data[8] = (token->data[8] & 0x3f) | 0x80;  // RFC 4122 variant
 	return token;

@@ -12,6 +12,7 @@ extern "C" {
 #include "catalog/pg_operator.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
