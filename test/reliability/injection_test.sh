@@ -369,11 +369,13 @@ check "no rollout trigger is left on the odd tables" 0 \
 check "the canary table still has its 3 rows" 3 "$(canary)"
 check "the odd tables are intact (7 driver rows, 1 parent row)" "7|1" \
 	"$(value "SELECT (SELECT count(*) FROM :\"sch\".:\"tbl\") || '|' || (SELECT count(*) FROM :\"psch\".:\"ptbl\")")"
-check "no object but the extension's triggers was dropped" "" \
-	"$(value "SELECT string_agg(type || ' ' || obj, '; ') FROM public.drop_log WHERE type <> 'trigger'")"
+check "no object but the extension's triggers and version-column defaults was dropped" "" \
+	"$(value "SELECT string_agg(type || ' ' || obj, '; ') FROM public.drop_log WHERE type NOT IN ('trigger', 'default value')")"
+check "every dropped default is the odd version column's (rollout_enable_tagging gave it)" "" \
+	"$(value "SELECT string_agg(obj, '; ') FROM public.drop_log WHERE type = 'default value' AND right(obj, length(quote_ident(:'ver')) + 1) <> '.' || quote_ident(:'ver')")"
 check "every dropped trigger is one of the extension's (rollout_tag, rollout_guard)" "" \
 	"$(value "SELECT string_agg(obj, '; ') FROM public.drop_log WHERE type = 'trigger' AND obj !~ '^rollout_(tag|guard) on '")"
-check "the only DDL run was ALTER TABLE (new columns) and CREATE TRIGGER" "" \
+check "the only DDL run was ALTER TABLE (new columns, version-column defaults) and CREATE TRIGGER" "" \
 	"$(value "SELECT string_agg(DISTINCT tag, ', ') FROM public.ddl_log WHERE tag NOT IN ('ALTER TABLE', 'CREATE TRIGGER')")"
 info "DDL log: $(value "SELECT string_agg(tag || ' ' || coalesce(obj, ''), ' | ') FROM public.ddl_log")"
 
