@@ -5,9 +5,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION rollout_ext;
 
 -- Agents of BENCH.0001 lease for the default 5 minutes; BENCH.DEPTH reads the
--- same rows with a 1-second lease, for claim-only runs that keep their depth.
+-- same rows with a 100 ms lease, for claim-only runs that keep their depth.
 SELECT rollout_define_criteria('BENCH.0001', lease => '5 minutes');
-SELECT rollout_define_criteria('BENCH.DEPTH', transaction_id => 'BENCH.0001', lease => '1 second');
+SELECT rollout_define_criteria('BENCH.DEPTH', transaction_id => 'BENCH.0001', lease => '100 milliseconds');
 
 -- The hand-written baseline: rollout_task_q's columns, defaults, identity,
 -- primary key and partial indexes, copied rather than restated (run-bench.sh

@@ -16,7 +16,7 @@
 #            ours-churned and hand-churned (the same cycles on a queue whose
 #            oldest tenth was processed since its last VACUUM, as between two
 #            autovacuum passes), and ours-claim-only and hand-claim-only (the
-#            claim alone, 1-second lease, batch 1: one row write, like floor)
+#            claim alone, 100 ms lease, batch 1: one row write, like floor)
 #   skew     99% of rows V1, 1% V2: V2 claimers' claims/s against V1's, both
 #            groups running at once
 #   depth    claim-only latency at queue depths 10k, 100k, 1M, 10M (QUICK: 10k,
@@ -231,7 +231,7 @@ for rep in $(seq 1 "$REPS"); do
 		cases=()
 		for batch in $CLAIM_BATCHES; do cases+=("ours:$batch" "hand:$batch"); done
 		# At the targets' 4 clients: the floor and the claim alone, as the
-		# floor is one row write (a 1-second lease brings the rows back, so
+		# floor is one row write (a 100 ms lease brings the rows back, so
 		# nothing needs completing), and a busy queue between autovacuum
 		# passes.
 		if [ "$clients" = 4 ]; then
@@ -302,7 +302,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 # ---------------------------------------------------------------------------
-echo "== 3. depth: claim only, batch 1, $DEPTH_CLIENTS clients, depths $DEPTHS (1-second lease keeps the depth) [${SECONDS}s]"
+echo "== 3. depth: claim only, batch 1, $DEPTH_CLIENTS clients, depths $DEPTHS (a 100 ms lease keeps the depth) [${SECONDS}s]"
 for depth in $DEPTHS; do
 	db=bench_depth_$depth
 	new_queue_db "$db"
