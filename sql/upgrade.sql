@@ -17,19 +17,20 @@ SET rollout.version = '10.1';
 INSERT INTO up_order VALUES ('O1', '11.0');
 INSERT INTO up_line VALUES ('L1', 'O1');
 
--- What 0.1.0 gave: no defaults.
+-- The default of each table's version column, before and after the update.
+CREATE TEMP VIEW version_column_defaults AS
 SELECT c.relname, pg_get_expr(d.adbin, d.adrelid) AS default_expr
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'rollout_version'
   LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
- WHERE c.relname IN ('up_order', 'up_line', 'up_routed', 'rollout_task_q') ORDER BY 1;
+ WHERE c.relname IN ('up_order', 'up_line', 'up_routed', 'rollout_task_q');
+
+-- What 0.1.0 gave: no defaults.
+SELECT * FROM version_column_defaults ORDER BY 1;
 
 ALTER EXTENSION rollout_ext UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'rollout_ext';
 
-SELECT c.relname, pg_get_expr(d.adbin, d.adrelid) AS default_expr
-  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'rollout_version'
-  LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
- WHERE c.relname IN ('up_order', 'up_line', 'up_routed', 'rollout_task_q') ORDER BY 1;
+SELECT * FROM version_column_defaults ORDER BY 1;
 
 -- The rows are as they were, and tagging works as before.
 INSERT INTO up_order VALUES ('O2');
@@ -41,11 +42,10 @@ INSERT INTO up_order VALUES ('O3');
 
 -- 0.2.0's functions are the ones called.
 SELECT rollout_disable_tagging('up_order');
-SELECT pg_get_expr(d.adbin, d.adrelid) IS NULL AS default_gone
-  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE a.attrelid = 'up_order'::regclass AND a.attname = 'rollout_version';
+SELECT default_expr IS NULL AS default_gone FROM version_column_defaults WHERE relname = 'up_order';
 
 -- A second update has nothing to do.
 ALTER EXTENSION rollout_ext UPDATE;
 
+DROP VIEW version_column_defaults;
 DROP TABLE up_order, up_line, up_routed;
