@@ -18,6 +18,16 @@ CREATE TABLE hand_q (LIKE rollout_task_q INCLUDING ALL);
 CREATE TABLE floor_t (id integer PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
 INSERT INTO floor_t (id) SELECT generate_series(1, 10000);
 
+-- The lease floor: the row write a claim must make, with the search for the
+-- row given away. A table of rollout_task_q's shape, as small as floor_t,
+-- whose rows lease_floor.sql leases by primary key. Moving the due date makes
+-- the update non-HOT, so it writes an entry in every index, as a claim does.
+CREATE TABLE lease_floor_t (LIKE rollout_task_q INCLUDING ALL);
+INSERT INTO lease_floor_t (task_q_key, transaction_id, data_key, rollout_version, available_date)
+SELECT g, 'BENCH.0001', 'K' || g, CASE WHEN g % 2 = 0 THEN '9.4' ELSE '10.1' END::rollout_version,
+       now() - interval '1 minute' + g * interval '1 microsecond'
+  FROM generate_series(1, 10000) g;
+
 -- A table's shape: columns (type, nullability, identity, default), constraints
 -- and indexes, with the table's and indexes' own names left out.
 CREATE FUNCTION bench_table_shape(tbl regclass) RETURNS text LANGUAGE sql STABLE AS $$

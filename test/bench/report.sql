@@ -9,24 +9,28 @@
 -- repetition (which ran next to it), and the median of those quotients is
 -- reported, so slow drifts of a noisy machine cancel out.
 --   vs_hand   claim, skew, depth, soak: against the hand-written SQL (the
---             claim-only and churned variants against their hand-written
---             counterparts);
+--             churned variants against hand-churned; the claim alone and the
+--             single-write floors against hand-claim-only);
 --             tagging: against the PL/pgSQL trigger (the inheriting one for
 --             ours-inherit)
 --   vs_floor  claim: against the single-row UPDATE by primary key;
 --             tagging: against no tagging
---   metric    skew: V2 claimers' claims/s over V1 claimers' (target 0.8 to 1.2);
---             depth: latency over the same variant's at the smallest depth
---             (target at the largest depth: at most 1.5);
+--   metric    claim: ours-claim-only against lease-floor (what finding the
+--             row adds to the write the lease needs anyway), ours against
+--             cycle-floor (the same for claim + complete);
+--             skew: V2 claimers' claims/s over V1 claimers';
+--             depth: latency over the same variant's at the smallest depth;
 --             soak: consumer throughput of the last window over the first;
 --             tagging: the time an insert takes over the time without
 --             tagging, minus 1 (the trigger's own cost, as a fraction)
+--   target    the benchmark issue's targets, on the rows they are set for
 
 CREATE TEMP TABLE paired AS
 SELECT r.*,
        CASE r.workload
          WHEN 'claim' THEN (SELECT h.tps FROM runs h WHERE h.workload = 'claim'
                              AND h.variant = CASE WHEN r.variant LIKE '%claim-only' THEN 'hand-claim-only'
+                                                  WHEN r.variant IN ('floor', 'lease-floor') THEN 'hand-claim-only'
                                                   WHEN r.variant LIKE '%churned' THEN 'hand-churned'
                                                   ELSE 'hand' END
                              AND h.clients = r.clients AND h.batch = r.batch AND h.rep = r.rep)
@@ -49,6 +53,10 @@ SELECT r.*,
                              AND f.clients = r.clients AND f.batch = r.batch AND f.rep = r.rep)
        END AS floor_tps,
        CASE
+         WHEN r.workload = 'claim' AND r.variant IN ('ours-claim-only', 'ours') AND r.batch = 1 THEN
+           r.tps / nullif((SELECT f.tps FROM runs f WHERE f.workload = 'claim' AND f.clients = r.clients
+                            AND f.variant = CASE r.variant WHEN 'ours' THEN 'cycle-floor' ELSE 'lease-floor' END
+                            AND f.rep = r.rep), 0)
          WHEN r.workload = 'skew' AND r.variant LIKE '%-V2' THEN
            r.tps / nullif((SELECT v.tps FROM runs v WHERE v.workload = 'skew' AND v.clients = r.clients
                             AND v.variant = replace(r.variant, '-V2', '-V1') AND v.rep = r.rep), 0)
@@ -75,26 +83,47 @@ SELECT workload, variant, clients, batch, param, count(*) AS reps,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps / nullif(hand_tps, 0))::numeric, 2) AS vs_hand,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps / nullif(floor_tps, 0))::numeric, 2) AS vs_floor,
        CASE
+         WHEN workload = 'claim' AND count(metric_value) = 0 THEN NULL
+         WHEN workload = 'claim' AND variant = 'ours' THEN 'vs cycle-floor'
+         WHEN workload = 'claim' AND variant = 'ours-claim-only' THEN 'vs lease-floor'
          WHEN workload = 'skew' AND variant LIKE '%-V2' THEN 'V2/V1 claims/s'
          WHEN workload = 'depth' THEN 'latency vs ' || (SELECT min(param) FROM runs WHERE workload = 'depth')
          WHEN workload = 'tagging' AND variant <> 'none' THEN 'time added vs none'
          ELSE max(metric)
        END AS metric,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY metric_value)::numeric, 2) AS metric_value,
-       CASE
-         WHEN workload = 'skew' AND variant LIKE '%-V2' THEN '0.8..1.2'
-         WHEN workload = 'depth' AND param = (SELECT max(param) FROM runs WHERE workload = 'depth')
-           THEN '<= 1.5'
-       END AS target,
        string_agg(DISTINCT nullif(note, ''), '; ') AS note
   FROM paired
  GROUP BY workload, variant, clients, batch, param;
 
-ALTER TABLE summary ADD COLUMN target_met text;
-UPDATE summary SET target_met = CASE
-	WHEN target = '0.8..1.2' THEN CASE WHEN metric_value BETWEEN 0.8 AND 1.2 THEN 'yes' ELSE 'no' END
-	WHEN target = '<= 1.5' THEN CASE WHEN metric_value <= 1.5 THEN 'yes' ELSE 'no' END
-END;
+-- The issue's targets, and whether this run met them.
+ALTER TABLE summary ADD COLUMN target text, ADD COLUMN target_met text;
+UPDATE summary s SET target = t.target, target_met = CASE WHEN t.met THEN 'yes' ELSE 'no' END
+  FROM (SELECT workload, variant, clients, batch, param,
+               CASE
+                 WHEN workload = 'claim' AND variant IN ('ours', 'ours-churned') AND clients = 4 AND batch = 1
+                   THEN 'vs hand >= 1.25'
+                 WHEN workload = 'claim' AND variant = 'ours-claim-only' AND clients = 4 THEN 'vs floor >= 0.9'
+                 WHEN workload = 'claim' AND variant IN ('ours', 'ours-churned') AND clients = 4 AND batch = 10
+                   THEN 'vs hand >= 1.1'
+                 WHEN workload = 'skew' AND variant = 'ours-V2' THEN 'value 0.8..1.2'
+                 WHEN workload = 'depth' AND variant = 'ours'
+                      AND param = (SELECT max(param) FROM runs WHERE workload = 'depth') THEN 'value <= 1.5'
+                 WHEN workload = 'soak' AND variant = 'ours' THEN 'value >= 0.9'
+                 WHEN workload = 'tagging' AND variant = 'ours' THEN 'value <= 0.05, vs hand >= 2'
+               END AS target,
+               CASE
+                 WHEN workload = 'claim' AND batch = 1 AND variant <> 'ours-claim-only' THEN vs_hand >= 1.25
+                 WHEN workload = 'claim' AND batch = 1 THEN vs_floor >= 0.9
+                 WHEN workload = 'claim' THEN vs_hand >= 1.1
+                 WHEN workload = 'skew' THEN metric_value BETWEEN 0.8 AND 1.2
+                 WHEN workload = 'depth' THEN metric_value <= 1.5
+                 WHEN workload = 'soak' THEN metric_value >= 0.9
+                 WHEN workload = 'tagging' THEN metric_value <= 0.05 AND vs_hand >= 2
+               END AS met
+          FROM summary) t
+ WHERE t.target IS NOT NULL AND (s.workload, s.variant, s.clients, s.batch) = (t.workload, t.variant, t.clients, t.batch)
+   AND s.param IS NOT DISTINCT FROM t.param;
 
 CREATE TEMP VIEW summary_ordered AS
 SELECT * FROM summary
@@ -104,7 +133,7 @@ SELECT * FROM summary
                THEN array_position(ARRAY['none', 'default', 'plpgsql', 'plpgsql-bare', 'ours', 'plpgsql-inherit', 'ours-inherit'],
                                    variant)
                ELSE array_position(ARRAY['ours', 'hand', 'ours-churned', 'hand-churned',
-                                         'ours-claim-only', 'hand-claim-only', 'floor',
+                                         'ours-claim-only', 'hand-claim-only', 'floor', 'lease-floor', 'cycle-floor',
                                          'ours-V1', 'ours-V2', 'hand-V1', 'hand-V2'],
                                    variant) END;
 

@@ -13,6 +13,9 @@
 #            versions: ours (rollout_claim, rollout_complete), hand (prepared
 #            SKIP LOCKED claim + fenced DELETE on an identical table); at 4
 #            clients also floor (prepared single-row UPDATE by primary key),
+#            lease-floor (the row write of a claim, by primary key, with no
+#            search: the least any claim can cost), cycle-floor (lease-floor's
+#            write, then floor's: the least any claim + complete can cost),
 #            ours-churned and hand-churned (the same cycles on a queue whose
 #            oldest tenth was processed since its last VACUUM, as between two
 #            autovacuum passes), and ours-claim-only and hand-claim-only (the
@@ -213,15 +216,17 @@ new_queue_db() {
 echo "== set-up"
 new_queue_db bench
 shape_ours=$(value bench "SELECT bench_table_shape('rollout_task_q')")
-shape_hand=$(value bench "SELECT bench_table_shape('hand_q')")
-if [ "$shape_ours" = "$shape_hand" ]; then
-	passed=$((passed + 1))
-	echo "ok   hand_q has the columns, primary key and indexes of rollout_task_q"
-else
-	failed=$((failed + 1))
-	echo "FAIL hand_q differs from rollout_task_q:"
-	diff <(echo "$shape_ours" | tr ',' '\n') <(echo "$shape_hand" | tr ',' '\n') | sed 's/^/     /' || true
-fi
+for copy in hand_q lease_floor_t; do
+	shape_copy=$(value bench "SELECT bench_table_shape('$copy')")
+	if [ "$shape_ours" = "$shape_copy" ]; then
+		passed=$((passed + 1))
+		echo "ok   $copy has the columns, primary key and indexes of rollout_task_q"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $copy differs from rollout_task_q:"
+		diff <(echo "$shape_ours" | tr ',' '\n') <(echo "$shape_copy" | tr ',' '\n') | sed 's/^/     /' || true
+	fi
+done
 seed bench "$CLAIM_DEPTH" "$CLAIM_DEPTH"
 
 # ---------------------------------------------------------------------------
@@ -230,12 +235,13 @@ for rep in $(seq 1 "$REPS"); do
 	for clients in $CLAIM_CLIENTS; do
 		cases=()
 		for batch in $CLAIM_BATCHES; do cases+=("ours:$batch" "hand:$batch"); done
-		# At the targets' 4 clients: the floor and the claim alone, as the
-		# floor is one row write (a 100 ms lease brings the rows back, so
-		# nothing needs completing), and a busy queue between autovacuum
-		# passes.
+		# At the targets' 4 clients: the floors, the claim alone, as a floor
+		# is one row write (a 100 ms lease brings the rows back, so nothing
+		# needs completing), and a busy queue between autovacuum passes.
+		# QUICK mode, a sanity run, measures the floors once.
 		if [ "$clients" = 4 ]; then
-			cases+=("floor:1" "ours-claim-only:1" "hand-claim-only:1")
+			if [ "$QUICK" != 1 ] || [ "$rep" = 1 ]; then cases+=("floor:1" "lease-floor:1" "cycle-floor:1"); fi
+			cases+=("ours-claim-only:1" "hand-claim-only:1")
 			for batch in $CHURN_BATCHES; do cases+=("ours-churned:$batch" "hand-churned:$batch"); done
 		fi
 		for c in $(rotate "$rep" "${cases[@]}"); do
@@ -243,22 +249,30 @@ for rep in $(seq 1 "$REPS"); do
 			batch=${c#*:}
 			log=$RESULTS/logs/claim-$variant-c$clients-b$batch-r$rep.log
 			shape=$([ "$batch" = 1 ] && echo 1 || echo n)
+			# A floor's pgbench transaction is one of its writes: cycle-floor
+			# alternates (at random, in equal shares) the lease write and the
+			# floor's, so two of its transactions make one claim + complete.
+			writes_per_cycle=1
 			case $variant in
-			ours | ours-churned) table=rollout_task_q script=$BENCH_DIR/claim_ours_$shape.sql ;;
-			hand | hand-churned) table=hand_q script=$BENCH_DIR/claim_hand_$shape.sql ;;
-			ours-claim-only) table=rollout_task_q script=$BENCH_DIR/depth_ours.sql ;;
-			hand-claim-only) table=hand_q script=$BENCH_DIR/depth_hand.sql ;;
-			floor) table=floor_t script=$BENCH_DIR/floor.sql ;;
+			ours | ours-churned) table=rollout_task_q scripts=(-f "$BENCH_DIR/claim_ours_$shape.sql") ;;
+			hand | hand-churned) table=hand_q scripts=(-f "$BENCH_DIR/claim_hand_$shape.sql") ;;
+			ours-claim-only) table=rollout_task_q scripts=(-f "$BENCH_DIR/depth_ours.sql") ;;
+			hand-claim-only) table=hand_q scripts=(-f "$BENCH_DIR/depth_hand.sql") ;;
+			floor) table= scripts=(-f "$BENCH_DIR/floor.sql") ;;
+			lease-floor) table= scripts=(-f "$BENCH_DIR/lease_floor.sql") ;;
+			cycle-floor)
+				table= writes_per_cycle=2
+				scripts=(-f "$BENCH_DIR/lease_floor.sql@1" -f "$BENCH_DIR/floor.sql@1") ;;
 			esac
 			# The best hand-written claim has its LIMIT as a literal, so that
 			# the prepared statement keeps a cheap generic plan; pgbench would
 			# pass :batch as a parameter.
 			if [ "${variant%-churned}" = hand ] && [ "$shape" = n ]; then
-				sed "s/LIMIT :batch /LIMIT $batch /" "$script" >"$WORK/claim_hand_$batch.sql"
-				script=$WORK/claim_hand_$batch.sql
+				sed "s/LIMIT :batch /LIMIT $batch /" "$BENCH_DIR/claim_hand_n.sql" >"$WORK/claim_hand_$batch.sql"
+				scripts=(-f "$WORK/claim_hand_$batch.sql")
 			fi
-			if [ "$variant" = floor ]; then
-				psql_db bench -c "VACUUM floor_t" -c "CHECKPOINT" >/dev/null
+			if [ -z "$table" ]; then
+				psql_db bench -c "VACUUM floor_t, lease_floor_t" -c "CHECKPOINT" >/dev/null
 			else
 				prepare bench "$table" "$CLAIM_DEPTH" "$CLAIM_DEPTH"
 			fi
@@ -266,10 +280,12 @@ for rep in $(seq 1 "$REPS"); do
 				psql_db bench -c "SELECT bench_churn('$table', '9.4', $CHURN_ROWS), bench_churn('$table', '10.1', $CHURN_ROWS)" \
 					-c "CHECKPOINT" >/dev/null
 			fi
-			pgbench_run "$log" bench "$clients" "$SECS" -f "$script" \
+			pgbench_run "$log" bench "$clients" "$SECS" "${scripts[@]}" \
 				-D vbase=$V1 -D vmix=1 -D batch="$batch"
-			if [ "$variant" != floor ]; then dry_note bench "$table"; fi
-			record claim "$variant" "$clients" "$batch" "$([ "$variant" = floor ] || echo "$CLAIM_DEPTH")" \
+			if [ -n "$table" ]; then dry_note bench "$table"; fi
+			TPS=$(calc "$TPS / $writes_per_cycle")
+			if [ -n "$LAT" ]; then LAT=$(calc "$LAT * $writes_per_cycle"); fi
+			record claim "$variant" "$clients" "$batch" "${table:+$CLAIM_DEPTH}" \
 				"$rep" "$TPS" "$LAT" "$(calc "$TPS * $batch")" "" "" "$NOTE"
 		done
 	done
@@ -407,7 +423,7 @@ CREATE TEMP TABLE runs (workload text, variant text, clients int, batch int, par
 \copy runs FROM '$RAW' CSV HEADER
 \i $BENCH_DIR/report.sql
 \copy (SELECT * FROM summary_ordered) TO '$RESULTS/bench.csv' CSV HEADER
-\copy (SELECT 'floor', clients, median_tps, min_tps, max_tps FROM summary WHERE workload = 'claim' AND variant = 'floor' UNION ALL SELECT variant || ' b' || batch, clients, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'claim' AND variant <> 'floor' ORDER BY 1, 2) TO '$WORK/claim.csv' CSV
+\copy (SELECT 'floor', clients, median_tps, min_tps, max_tps FROM summary WHERE workload = 'claim' AND variant = 'floor' UNION ALL SELECT variant || ' b' || batch, clients, rows_per_s, min_tps * batch, max_tps * batch FROM summary WHERE workload = 'claim' AND variant NOT LIKE '%floor' ORDER BY 1, 2) TO '$WORK/claim.csv' CSV
 \copy (SELECT variant, param, latency_ms, median_tps FROM summary WHERE workload = 'depth' ORDER BY 1, 2) TO '$WORK/depth.csv' CSV
 \copy (SELECT variant, rows_per_s, min_tps * batch, max_tps * batch FROM summary_ordered WHERE workload = 'tagging') TO '$WORK/tagging.csv' CSV
 SQL
