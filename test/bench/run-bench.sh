@@ -2,7 +2,7 @@
 # rollout_ext benchmarks against hand-written SQL, on a throwaway cluster with
 # default settings (fsync on).
 #
-#   test/bench/run-bench.sh            full mode, about 14 minutes
+#   test/bench/run-bench.sh            full mode, about 14½ minutes
 #   QUICK=1 test/bench/run-bench.sh    sanity mode, under 2 minutes
 #
 # Workloads, each compared with its baselines in the same run, on the same
