@@ -1,5 +1,5 @@
 EXTENSION = rollout_ext
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = rollout_ext
 CORE_OBJS = src/core/version.o src/core/routing.o

@@ -12,7 +12,7 @@ constexpr const char *kCompleteSql =
 	"DELETE FROM %1$s.rollout_task_q WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
 	"AND claim_token OPERATOR(pg_catalog.=) $2";
 constexpr const char *kRetrySql =
-	"UPDATE %1$s.rollout_task_q SET available_date = pg_catalog.now() OPERATOR(pg_catalog.+) $3, "
+	"UPDATE %1$s.rollout_task_q SET available_date = pg_catalog.statement_timestamp() OPERATOR(pg_catalog.+) $3, "
 	"claim_token = NULL WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
 	"AND claim_token OPERATOR(pg_catalog.=) $2";
 

@@ -200,10 +200,23 @@ HeapTuple claimed_row(TupleDesc desc, const DirectClaimPlan &plan, Datum lease_e
 	return heap_form_tuple(desc, values, nulls);
 }
 
-// Writes the claimed row over the one the scan found, unless another
-// transaction holds it or changed it since (then it is not ours to claim),
-// and inserts its index entries.
-bool write_claim(Relation rel, ItemPointer found, TupleTableSlot *claimed, Snapshot snapshot,
+// Locks the row the scan found into `locked`, as FOR UPDATE SKIP LOCKED does:
+// false when another transaction holds it or changed it since the snapshot
+// (then it is not ours to claim). Skipping is heapam's supported no-wait mode
+// (LockWaitSkip); heap_update's own wait = false is not, and an
+// assert-enabled server aborts on it when two claimers race for a row.
+bool lock_for_claim(Relation rel, TupleTableSlot *found, TupleTableSlot *locked,
+                    Snapshot snapshot, LockTupleMode mode)
+{
+	TM_FailureData failure;
+	ItemPointerData tid = found->tts_tid;
+	return table_tuple_lock(rel, &tid, snapshot, locked, GetCurrentCommandId(true), mode,
+	                        LockWaitSkip, 0, &failure) == TM_Ok;
+}
+
+// Writes the claimed row over the locked one and inserts its index entries.
+// The row lock is this transaction's, so the update neither waits nor fails.
+void write_claim(Relation rel, ItemPointer locked, TupleTableSlot *claimed, Snapshot snapshot,
                  EState *estate, ResultRelInfo *target)
 {
 	TM_FailureData failure;
@@ -214,10 +227,12 @@ bool write_claim(Relation rel, ItemPointer found, TupleTableSlot *claimed, Snaps
 	bool update_indexes;
 #endif
 	const TM_Result result =
-		table_tuple_update(rel, found, claimed, GetCurrentCommandId(true), snapshot,
-		                   InvalidSnapshot, false, &failure, &lock_mode, &update_indexes);
+		table_tuple_update(rel, locked, claimed, GetCurrentCommandId(true), snapshot,
+		                   InvalidSnapshot, true, &failure, &lock_mode, &update_indexes);
 	if (result != TM_Ok)
-		return false;
+		elog(ERROR, "rollout_claim: row (%u,%u) of \"%s\" changed under this claim's lock",
+		     ItemPointerGetBlockNumber(locked), ItemPointerGetOffsetNumber(locked),
+		     RelationGetRelationName(rel));
 #if PG_VERSION_NUM >= 160000
 	if (update_indexes != TU_None)
 		list_free(ExecInsertIndexTuples(target, claimed, estate, true, false, nullptr, NIL,
@@ -227,7 +242,6 @@ bool write_claim(Relation rel, ItemPointer found, TupleTableSlot *claimed, Snaps
 		list_free(ExecInsertIndexTuples(target, claimed, estate, true, false, nullptr, NIL));
 #endif
 	ResetPerTupleExprContext(estate);
-	return true;
 }
 
 }  // namespace
@@ -290,7 +304,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 		return claim_with_statement(spec, plan.not_direct);
 	Relation rel = table_open(spec.queue_relid, RowExclusiveLock);
 	TupleDesc desc = RelationGetDescr(rel);
-	const char *why = why_statement_needed(rel, CMD_UPDATE);
+	const char *why = check_direct_write(rel, CMD_UPDATE);
 	if (why == nullptr && !plan_still_fits(rel, plan))
 		why = "the table changed since the claim was planned";
 	if (why == nullptr && rsinfo->setDesc->natts != desc->natts)
@@ -299,13 +313,15 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 		table_close(rel, NoLock);
 		return claim_with_statement(spec, why);
 	}
-	CheckCmdReplicaIdentity(rel, CMD_UPDATE);
 	Relation index = index_open(plan.index_relid, RowExclusiveLock);
 
 	Snapshot snapshot = begin_direct_statement();
 
 	ResultRelInfo *target;
 	EState *estate = index_insert_state(rel, plan, &target);
+	// The lock an UPDATE of these columns takes: FOR NO KEY UPDATE, or FOR
+	// UPDATE where a unique index covers one of them.
+	const LockTupleMode lock_mode = ExecUpdateLockMode(estate, target);
 	ScanKeyData keys[4];
 	const int nkeys = scan_keys(plan, spec, GetCurrentTransactionStartTimestamp(), keys);
 	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
@@ -318,6 +334,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 		                    TimestampTzGetDatum(GetCurrentStatementStartTimestamp()),
 		                    IntervalPGetDatum(&lease));
 	TupleTableSlot *found = table_slot_create(rel, nullptr);
+	TupleTableSlot *locked = table_slot_create(rel, nullptr);
 	TupleTableSlot *written = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	Datum *values = static_cast<Datum *>(palloc(desc->natts * sizeof(Datum)));
 	bool *nulls = static_cast<bool *>(palloc(desc->natts * sizeof(bool)));
@@ -331,14 +348,15 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 			continue;
 		if (plan.hold_attnum != InvalidAttrNumber && held(found, plan.hold_attnum))
 			continue;
-		slot_getallattrs(found);
-		memcpy(values, found->tts_values, desc->natts * sizeof(Datum));
-		memcpy(nulls, found->tts_isnull, desc->natts * sizeof(bool));
+		if (!lock_for_claim(rel, found, locked, snapshot, lock_mode))
+			continue;
+		slot_getallattrs(locked);
+		memcpy(values, locked->tts_values, desc->natts * sizeof(Datum));
+		memcpy(nulls, locked->tts_isnull, desc->natts * sizeof(bool));
 		const TimestampTz due = DatumGetTimestampTz(values[plan.due_attnum - 1]);
 		HeapTuple row = claimed_row(desc, plan, lease_end, spec.token, values, nulls);
 		ExecStoreHeapTuple(row, written, true);
-		if (!write_claim(rel, &found->tts_tid, written, snapshot, estate, target))
-			continue;
+		write_claim(rel, &locked->tts_tid, written, snapshot, estate, target);
 		tuplestore_puttuple(rsinfo->setResult, row);
 		if (*claimed == 0)
 			*lowest_due = due;
@@ -346,6 +364,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 	}
 
 	ExecDropSingleTupleTableSlot(written);
+	ExecDropSingleTupleTableSlot(locked);
 	ExecDropSingleTupleTableSlot(found);
 	index_endscan(scan);
 	ExecCloseIndices(target);

@@ -24,13 +24,17 @@ constexpr const char *kTokenColumn = "claim_token";
 Oid bigint_primary_key(Relation rel)
 {
 	list_free(RelationGetIndexList(rel));  // fills rd_pkindex
-	if (!OidIsValid(rel->rd_pkindex))
+	// Read once: index_open accepts invalidations, and a relcache rebuild
+	// (a concurrent VACUUM, a reloption change) may clear rd_pkindex until
+	// the index list is read again.
+	const Oid primary_key = rel->rd_pkindex;
+	if (!OidIsValid(primary_key))
 		return InvalidOid;
-	Relation index = index_open(rel->rd_pkindex, AccessShareLock);
+	Relation index = index_open(primary_key, AccessShareLock);
 	const bool fits = IndexRelationGetNumberOfKeyAttributes(index) == 1 &&
 	                  index->rd_opcintype[0] == INT8OID;
 	index_close(index, AccessShareLock);
-	return fits ? rel->rd_pkindex : InvalidOid;
+	return fits ? primary_key : InvalidOid;
 }
 
 bool token_matches(TupleTableSlot *slot, AttrNumber token_attnum, const pg_uuid_t *token)
@@ -52,7 +56,7 @@ DirectCompletion complete_with_statement(Relation rel, const char *why)
 DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t *token)
 {
 	Relation rel = table_open(task_q_relid, RowExclusiveLock);
-	if (const char *why = why_statement_needed(rel, CMD_DELETE))
+	if (const char *why = check_direct_write(rel, CMD_DELETE))
 		return complete_with_statement(rel, why);
 	const AttrNumber token_attnum = get_attnum(task_q_relid, kTokenColumn);
 	const Oid primary_key = bigint_primary_key(rel);

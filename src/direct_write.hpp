@@ -11,9 +11,11 @@ void define_direct_write_setting();
 // Why a direct `command` (CMD_UPDATE or CMD_DELETE) on rel, opened by the
 // caller, must run as a statement instead; nullptr when it need not. The
 // statement would fire triggers, apply row-level security and rules, check
-// CHECK constraints and column privileges, compute generated columns, and
-// raise serialization failures under snapshot isolation.
-const char *why_statement_needed(Relation rel, CmdType command);
+// CHECK constraints and column privileges, compute generated columns, refuse
+// in a read-only transaction and raise serialization failures under snapshot
+// isolation (the rules are listed in direct_write.cpp). Where the statement
+// would fail for the table's publications, this raises that error.
+const char *check_direct_write(Relation rel, CmdType command);
 
 // Runs a direct write as its own statement, as SPI would: it sees every
 // earlier change of this transaction, and its own changes stay invisible to

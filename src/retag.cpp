@@ -7,6 +7,31 @@
 #include "version_guard.hpp"
 
 extern "C" {
+#include "access/xact.h"
+}
+
+extern "C" {
+
+// rollout_retag and rollout_phase_out commit between batches, which
+// PostgreSQL allows only to a CALL outside a transaction block. Drivers open
+// one implicitly with autocommit off (PgJDBC, psycopg, psycopg2 by default),
+// and the COMMIT inside would fail with a message that names neither the
+// procedure nor the cure; this says both before any work is done.
+PG_FUNCTION_INFO_V1(rollout_require_autocommit);
+Datum rollout_require_autocommit(PG_FUNCTION_ARGS)
+{
+	const char *procedure = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (IsTransactionBlock())
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+		         errmsg("%s cannot run inside a transaction block", procedure),
+		         errdetail("It commits after each batch so that claims and tagging are never "
+		                   "blocked for the whole run."),
+		         errhint("CALL it with autocommit on: in JDBC, connection.setAutoCommit(true) "
+		                 "and a plain CALL statement; in psycopg and psycopg2, "
+		                 "connection.autocommit = True.")));
+	PG_RETURN_VOID();
+}
 
 PG_FUNCTION_INFO_V1(rollout_retag_batch);
 Datum rollout_retag_batch(PG_FUNCTION_ARGS)

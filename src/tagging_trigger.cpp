@@ -405,6 +405,7 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 		         errmsg("rollout.version is not set, so the new row of table \"%s\" cannot be "
 		                "tagged",
 		                RelationGetRelationName(td->tg_relation)),
+		         errtablecol(td->tg_relation, config->version_attnum),
 		         errhint("Run SET rollout.version = '<version>' for the session, SET LOCAL for "
 		                 "one transaction, or give column \"%s\" a value.",
 		                 NameStr(TupleDescAttr(tupdesc, config->version_attnum - 1)->attname))));

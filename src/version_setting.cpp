@@ -3,6 +3,10 @@
 #include "postgres_headers.hpp"
 #include "version_errors.hpp"
 
+extern "C" {
+#include "utils/guc_tables.h"
+}
+
 #include <cstdlib>
 #include <cstring>
 
@@ -32,17 +36,28 @@ const struct config_enum_entry scope_options[] = {
 
 int version_scope = kScopeSession;
 
-// The local transaction in which rollout.version last changed.
-LocalTransactionId setting_changed_in = InvalidLocalTransactionId;
+// rollout.version's own GUC record. Its stack of prior values is non-empty
+// exactly while a change made in the current transaction is in effect (SET,
+// SET LOCAL, set_config, a function's SET clause); PostgreSQL pops it at
+// commit and abort. A value that came from before the transaction has no
+// stack, whatever brought it: an earlier transaction's SET, connection
+// options, ALTER ROLE or DATABASE, or the placeholder PostgreSQL re-applies
+// when the library loads. An assign hook cannot tell these apart (the
+// re-applied placeholder looked like a change in the loading transaction).
+struct config_generic *version_record = nullptr;
 
-LocalTransactionId current_local_transaction()
+struct config_generic *find_version_record()
 {
-	if (MyProc == nullptr)
-		return InvalidLocalTransactionId;
-#if PG_VERSION_NUM >= 170000
-	return MyProc->vxid.lxid;
+#if PG_VERSION_NUM >= 160000
+	return find_option("rollout.version", false, false, ERROR);
 #else
-	return MyProc->lxid;
+	struct config_generic **records = get_guc_variables();
+	const int count = GetNumConfigOptions();
+	for (int i = 0; i < count; ++i)
+		if (std::strcmp(records[i]->name, "rollout.version") == 0)
+			return records[i];
+	elog(ERROR, "rollout_ext: rollout.version is not defined");
+	return nullptr;
 #endif
 }
 
@@ -87,7 +102,6 @@ bool check_version_setting(char **newval, void **extra, GucSource)
 void assign_version_setting(const char *, void *extra)
 {
 	current_setting = *static_cast<const ParsedSetting *>(extra);
-	setting_changed_in = current_local_transaction();
 }
 
 }  // namespace
@@ -107,13 +121,14 @@ void define_version_setting()
 		"'transaction' accepts only SET LOCAL or set_config(..., true) in the current "
 		"transaction, as transaction-mode poolers need.",
 		&version_scope, kScopeSession, scope_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+	version_record = find_version_record();
 }
 
 bool session_version(rollout::Version *out)
 {
 	if (!current_setting.is_set)
 		return false;
-	if (version_scope == kScopeTransaction && setting_changed_in != current_local_transaction())
+	if (version_scope == kScopeTransaction && version_record->stack == nullptr)
 		ereport(ERROR,
 		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		         errmsg("rollout.version was set before this transaction"),

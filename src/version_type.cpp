@@ -83,6 +83,17 @@ Datum rollout_version_from_integer(PG_FUNCTION_ARGS)
 	PG_RETURN_ROLLOUT_VERSION(version_from_signed(PG_GETARG_INT32(0)));
 }
 
+// The implicit cast from text and varchar: drivers bind strings as text
+// (psycopg) or varchar (PgJDBC's setString), and a function argument or an
+// INSERT into the version column takes only an implicit cast.
+PG_FUNCTION_INFO_V1(rollout_version_from_text);
+Datum rollout_version_from_text(PG_FUNCTION_ARGS)
+{
+	rollout::Version value;
+	parse_version_or_report(text_to_cstring(PG_GETARG_TEXT_PP(0)), &value, nullptr);
+	PG_RETURN_ROLLOUT_VERSION(value);
+}
+
 PG_FUNCTION_INFO_V1(rollout_version_cmp);
 Datum rollout_version_cmp(PG_FUNCTION_ARGS)
 {

@@ -83,8 +83,12 @@ start_cluster() {
 	PGPORT=$(free_port)
 	as_postgres "$PG_BINDIR/initdb" -D "$CLUSTER_DIR/data" -U postgres -A trust --no-sync \
 		>"$CLUSTER_DIR/initdb.log" 2>&1 || { cat "$CLUSTER_DIR/initdb.log"; exit 1; }
+	# Preloaded, as README -> Installation recommends: every SET of a
+	# rollout.* setting is checked when it is made. A later
+	# -c shared_preload_libraries= in the arguments overrides it.
 	local settings=(-c "port=$PGPORT" -c "unix_socket_directories=$CLUSTER_DIR/socket"
-		-c "listen_addresses=127.0.0.1" -c "max_connections=100" "$@")
+		-c "listen_addresses=127.0.0.1" -c "max_connections=100"
+		-c "shared_preload_libraries=rollout_ext" "$@")
 	as_postgres "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
 		-o "${settings[*]}" start >/dev/null || { cat "$CLUSTER_DIR/server.log"; exit 1; }
 	export PGHOST=$CLUSTER_DIR/socket PGPORT PGUSER=postgres PGDATABASE=postgres

@@ -1,0 +1,94 @@
+-- rollout_ext 0.2.0 -> 0.3.0: what real clients needed.
+--
+-- - A version bound as text, varchar, integer or bigint (what PgJDBC's
+--   setString, setInt and setLong and psycopg's int and str send) is accepted
+--   wherever a rollout_version is: function arguments and the version column.
+--   The casts are implicit, so they apply to function calls; comparisons stay
+--   comparisons of versions, as no implicit cast leads from a version to a
+--   number or a string.
+-- - rollout_retry_rows counts its delay from the retry statement, not from
+--   the start of the transaction (rollout_retry, in C, does the same).
+-- - rollout_retag and rollout_phase_out say, before doing any work, that they
+--   need autocommit, instead of failing at their first COMMIT.
+
+\echo Use "ALTER EXTENSION rollout_ext UPDATE TO '0.3.0'" to load this file. \quit
+
+CREATE FUNCTION rollout_version(text) RETURNS rollout_version
+	AS 'MODULE_PATHNAME', 'rollout_version_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS rollout_version) WITH FUNCTION rollout_version(text) AS IMPLICIT;
+CREATE CAST (varchar AS rollout_version) WITH FUNCTION rollout_version(text) AS IMPLICIT;
+-- Were assignment casts; the reverse cast (rollout_version AS bigint) stays one.
+DROP CAST (bigint AS rollout_version);
+DROP CAST (integer AS rollout_version);
+CREATE CAST (bigint AS rollout_version) WITH FUNCTION rollout_version(bigint) AS IMPLICIT;
+CREATE CAST (integer AS rollout_version) WITH FUNCTION rollout_version(integer) AS IMPLICIT;
+
+CREATE OR REPLACE FUNCTION rollout_retry_rows(criteria_id text, key text, claim_token uuid, delay interval)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+BEGIN
+	IF delay IS NULL OR delay < interval '0' THEN
+		RAISE EXCEPTION 'delay must be zero or positive, not %', coalesce(delay::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN @extschema@.rollout_complete_rows(criteria_id, key, claim_token, statement_timestamp() + delay);
+END
+$$;
+
+CREATE FUNCTION rollout_require_autocommit(procedure text) RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION rollout_require_autocommit(text) IS
+	'internal: refuses, with the cure in the hint, a committing procedure called inside a transaction block';
+
+CREATE OR REPLACE PROCEDURE rollout_retag(tbl regclass, from_version rollout_version,
+                               to_version rollout_version, batch_size integer DEFAULT 1000,
+                               INOUT moved bigint DEFAULT 0, INOUT skipped bigint DEFAULT 0)
+LANGUAGE plpgsql AS $$
+DECLARE
+	plan record;
+	batch_moved bigint;
+BEGIN
+	PERFORM @extschema@.rollout_require_autocommit('rollout_retag');
+	SELECT * INTO plan FROM @extschema@.rollout_retag_plan(tbl, from_version, to_version, batch_size);
+	moved := 0;
+	LOOP
+		batch_moved := @extschema@.rollout_retag_batch(tbl, plan.version_column, from_version,
+		                                               to_version, batch_size,
+		                                               plan.token_columns, plan.due_columns);
+		moved := moved OPERATOR(pg_catalog.+) batch_moved;
+		COMMIT;
+		EXIT WHEN batch_moved OPERATOR(pg_catalog.<) batch_size;
+	END LOOP;
+	skipped := @extschema@.rollout_retag_finish(tbl, plan.version_column, from_version,
+	                                            to_version, moved);
+	COMMIT;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE rollout_phase_out(old_version rollout_version, new_version rollout_version,
+                                   batch_size integer DEFAULT 1000,
+                                   INOUT moved bigint DEFAULT 0, INOUT remaining bigint DEFAULT 0,
+                                   INOUT state text DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t record;
+	table_moved bigint;
+	table_skipped bigint;
+BEGIN
+	PERFORM @extschema@.rollout_require_autocommit('rollout_phase_out');
+	PERFORM @extschema@.rollout_phase_out_begin(old_version, new_version);
+	COMMIT;
+	moved := 0;
+	remaining := 0;
+	FOR t IN SELECT tbl FROM @extschema@.rollout_phase_out_tables() AS tbl LOOP
+		table_moved := 0;
+		table_skipped := 0;
+		CALL @extschema@.rollout_retag(t.tbl, old_version, new_version, batch_size,
+		                               table_moved, table_skipped);
+		moved := moved OPERATOR(pg_catalog.+) table_moved;
+		remaining := remaining OPERATOR(pg_catalog.+) table_skipped;
+	END LOOP;
+	SELECT f.remaining, f.state INTO remaining, state
+	  FROM @extschema@.rollout_phase_out_finish(old_version, remaining) f;
+	COMMIT;
+END
+$$;

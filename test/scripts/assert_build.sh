@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# An assert-enabled PostgreSQL 15 (--enable-cassert --enable-debug), built from
+# Debian's postgresql-15 source package, with rollout_ext installed into it.
+# PostgreSQL's own developers and build farm run such servers: they check
+# that callers use heapam and the buffer manager only in supported modes
+# (the direct claim once broke heap_update's "no caller uses wait = false").
+#
+#   bash test/scripts/assert_build.sh      prints the build's bin directory
+#
+# The build is cached in $ASSERT_PG_CACHE (/var/cache/rollout_ext): the
+# stamp names the source version and the configure flags, and a build whose
+# stamp differs from what would be built now is rebuilt. The source comes
+# through apt with a private sources list and lists directory, so the host's
+# apt configuration and packages are not touched (beyond installing the
+# build's Debian dependencies when they are missing). About 5 minutes on 2
+# cores the first time, a second after.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CACHE=${ASSERT_PG_CACHE:-/var/cache/rollout_ext}
+PREFIX=$CACHE/pg15-assert
+CONFIGURE_FLAGS=(--enable-cassert --enable-debug --enable-tap-tests --without-icu
+	--without-readline "--prefix=$PREFIX")
+BUILD_PACKAGES=(bison flex zlib1g-dev libipc-run-perl dpkg-dev)
+
+log() { echo "assert_build: $*" >&2; }
+
+missing=()
+for pkg in "${BUILD_PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+mkdir -p "$CACHE/apt/lists/partial"
+cat >"$CACHE/apt/sources.list" <<'EOF'
+deb-src http://deb.debian.org/debian bookworm main
+EOF
+APT_PRIVATE=(-o "Dir::Etc::SourceList=$CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	-o "Dir::State::Lists=$CACHE/apt/lists" -o Dir::Cache=$CACHE/apt)
+apt-get "${APT_PRIVATE[@]}" update -qq >/dev/null
+version=$(apt-get "${APT_PRIVATE[@]}" source --print-uris postgresql-15 2>/dev/null |
+	sed -nE "s/^'[^']*' postgresql-15_([^ ]+)\.dsc .*/\1/p")
+[ -n "$version" ] || { log "no postgresql-15 source package found"; exit 1; }
+
+stamp="postgresql-15 $version ${CONFIGURE_FLAGS[*]}"
+if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/postgres" ]; then
+	log "building PostgreSQL $version with assertions into $PREFIX (about 5 minutes)"
+	src=$CACHE/src
+	# $src is built from a non-empty constant; nothing is ever mounted there.
+	rm -rf "${CACHE:?}/src" "${PREFIX:?}"
+	mkdir -p "$src"
+	(cd "$src" && apt-get "${APT_PRIVATE[@]}" source -qq postgresql-15 >/dev/null 2>&1)
+	tree=$(find "$src" -maxdepth 1 -type d -name 'postgresql-15-*' | head -n1)
+	(
+		cd "$tree"
+		./configure "${CONFIGURE_FLAGS[@]}" >configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
+		make -s -j"$(nproc)" >build.log 2>&1 || { tail -n 60 build.log; exit 1; }
+		make -s install >>build.log 2>&1
+		# pg_isolation_regress and isolationtester for the specs; amcheck
+		# and pageinspect for the heap and index checks.
+		for dir in src/test/isolation contrib/amcheck contrib/pageinspect; do
+			make -s -C "$dir" -j"$(nproc)" install >>build.log 2>&1
+		done
+	) || exit 1
+	rm -rf "${CACHE:?}/src"
+	echo "$stamp" >"$PREFIX/.stamp"
+fi
+
+# rollout_ext, built in a copy of the tree so that the objects for this
+# server's headers never mix with those of the Debian server's build.
+ext_build=$(mktemp -d /tmp/rollout_ext_assert_build.XXXXXX)
+trap 'rm -rf "$ext_build"' EXIT
+(cd "$REPO_ROOT" && tar cf - Makefile rollout_ext.control src sql expected) | tar xf - -C "$ext_build"
+find "$ext_build/src" \( -name '*.o' -o -name '*.d' -o -name '*.so' \) -delete
+make -s -C "$ext_build" PG_CONFIG="$PREFIX/bin/pg_config" -j"$(nproc)" >&2
+make -s -C "$ext_build" PG_CONFIG="$PREFIX/bin/pg_config" install >/dev/null
+echo "$PREFIX/bin"
