@@ -206,12 +206,15 @@ HeapTuple claimed_row(TupleDesc desc, const DirectClaimPlan &plan, Datum lease_e
 // (LockWaitSkip); heap_update's own wait = false is not, and an
 // assert-enabled server aborts on it when two claimers race for a row.
 bool lock_for_claim(Relation rel, TupleTableSlot *found, TupleTableSlot *locked,
-                    Snapshot snapshot, LockTupleMode mode)
+                    Snapshot snapshot)
 {
 	TM_FailureData failure;
 	ItemPointerData tid = found->tts_tid;
-	return table_tuple_lock(rel, &tid, snapshot, locked, GetCurrentCommandId(true), mode,
-	                        LockWaitSkip, 0, &failure) == TM_Ok;
+	// FOR UPDATE's lock, as the statement form takes, so that both skip the
+	// same rows (one a foreign key check holds FOR KEY SHARE among them), and
+	// the update that follows needs no stronger one.
+	return table_tuple_lock(rel, &tid, snapshot, locked, GetCurrentCommandId(true),
+	                        LockTupleExclusive, LockWaitSkip, 0, &failure) == TM_Ok;
 }
 
 // Writes the claimed row over the locked one and inserts its index entries.
@@ -319,9 +322,6 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 
 	ResultRelInfo *target;
 	EState *estate = index_insert_state(rel, plan, &target);
-	// The lock an UPDATE of these columns takes: FOR NO KEY UPDATE, or FOR
-	// UPDATE where a unique index covers one of them.
-	const LockTupleMode lock_mode = ExecUpdateLockMode(estate, target);
 	ScanKeyData keys[4];
 	const int nkeys = scan_keys(plan, spec, GetCurrentTransactionStartTimestamp(), keys);
 	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
@@ -348,7 +348,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 			continue;
 		if (plan.hold_attnum != InvalidAttrNumber && held(found, plan.hold_attnum))
 			continue;
-		if (!lock_for_claim(rel, found, locked, snapshot, lock_mode))
+		if (!lock_for_claim(rel, found, locked, snapshot))
 			continue;
 		slot_getallattrs(locked);
 		memcpy(values, locked->tts_values, desc->natts * sizeof(Datum));
