@@ -47,26 +47,38 @@ version=$(apt-get "${APT_PRIVATE[@]}" source --print-uris postgresql-15 2>/dev/n
 	sed -nE "s/^'[^']*' postgresql-15_([^ ]+)\.dsc .*/\1/p")
 [ -n "$version" ] || { log "no postgresql-15 source package found"; exit 1; }
 
-stamp="postgresql-15 $version ${CONFIGURE_FLAGS[*]}"
+# The upstream tarball, without Debian's patches: those point the server's
+# module directory at /usr/lib/postgresql/15/lib whatever the prefix, and an
+# install would overwrite the host server's modules.
+stamp="postgresql-15 $version upstream ${CONFIGURE_FLAGS[*]}"
 if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/postgres" ]; then
 	log "building PostgreSQL $version with assertions into $PREFIX (about 5 minutes)"
 	src=$CACHE/src
-	# $src is built from a non-empty constant; nothing is ever mounted there.
+	# Both paths are built from a non-empty constant; nothing is ever
+	# mounted under them.
 	rm -rf "${CACHE:?}/src" "${PREFIX:?}"
 	mkdir -p "$src"
-	(cd "$src" && apt-get "${APT_PRIVATE[@]}" source -qq postgresql-15 >/dev/null 2>&1)
-	tree=$(find "$src" -maxdepth 1 -type d -name 'postgresql-15-*' | head -n1)
+	(cd "$src" && apt-get "${APT_PRIVATE[@]}" source --download-only -qq postgresql-15 >/dev/null 2>&1)
+	tar xjf "$src"/postgresql-15_*.orig.tar.bz2 -C "$src"
+	tree=$(find "$src" -maxdepth 1 -type d -name 'postgresql-15*' | head -n1)
+	stage=$src/stage
 	(
 		cd "$tree"
 		./configure "${CONFIGURE_FLAGS[@]}" >configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
 		make -s -j"$(nproc)" >build.log 2>&1 || { tail -n 60 build.log; exit 1; }
-		make -s install >>build.log 2>&1
 		# pg_isolation_regress and isolationtester for the specs; amcheck
 		# and pageinspect for the heap and index checks.
-		for dir in src/test/isolation contrib/amcheck contrib/pageinspect; do
-			make -s -C "$dir" -j"$(nproc)" install >>build.log 2>&1
+		for dir in . src/test/isolation contrib/amcheck contrib/pageinspect; do
+			make -s -C "$dir" -j"$(nproc)" install DESTDIR="$stage" >>build.log 2>&1 ||
+				{ tail -n 60 build.log; exit 1; }
 		done
 	) || exit 1
+	# Staged first, so that a file meant for anywhere but $PREFIX stops the
+	# build before it reaches the host.
+	stray=$(cd "$stage" && find . -type f ! -path ".$PREFIX/*" | head -n 5)
+	[ -z "$stray" ] || { log "the build would install outside $PREFIX: $stray"; exit 1; }
+	mkdir -p "$(dirname "$PREFIX")"
+	mv "$stage$PREFIX" "$PREFIX"
 	rm -rf "${CACHE:?}/src"
 	echo "$stamp" >"$PREFIX/.stamp"
 fi
@@ -77,6 +89,10 @@ ext_build=$(mktemp -d /tmp/rollout_ext_assert_build.XXXXXX)
 trap 'rm -rf "$ext_build"' EXIT
 (cd "$REPO_ROOT" && tar cf - Makefile rollout_ext.control src sql expected) | tar xf - -C "$ext_build"
 find "$ext_build/src" \( -name '*.o' -o -name '*.d' -o -name '*.so' \) -delete
+case "$("$PREFIX/bin/pg_config" --pkglibdir)" in
+"$PREFIX"/*) ;;
+*) log "$PREFIX/bin/pg_config names a module directory outside $PREFIX"; exit 1 ;;
+esac
 make -s -C "$ext_build" PG_CONFIG="$PREFIX/bin/pg_config" -j"$(nproc)" >&2
 make -s -C "$ext_build" PG_CONFIG="$PREFIX/bin/pg_config" install >/dev/null
 echo "$PREFIX/bin"
