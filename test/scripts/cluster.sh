@@ -21,6 +21,8 @@ declare -A REQUIRED_PACKAGES=(
 	[make]=/usr/bin/make
 	[clang]=/usr/bin/clang++
 	[libclang-rt-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
+	# PostgreSQL::Test::Cluster, for the TAP tests
+	[libipc-run-perl]=/usr/share/perl5/IPC/Run.pm
 )
 
 ensure_dependencies() {

@@ -17,16 +17,28 @@ record() {
 	echo "-- $1: $2 passed, $3 failed"
 }
 
-# pg_regress summaries: "All 3 tests passed." / "1 of 3 tests failed."
+# pg_regress summaries: "All 3 tests passed." / "1 of 3 tests failed.", and
+# the TAP style of pg_regress 16 and later ("# All 3 tests passed.").
 count_pg_regress() {
 	local suite=$1 log=$2 total bad
-	if total=$(grep -oE '^ ?All [0-9]+ tests passed' "$log" | grep -oE '[0-9]+'); then
+	if total=$(grep -oE '^(# )? ?All [0-9]+ tests passed' "$log" | grep -oE '[0-9]+'); then
 		record "$suite" "$total" 0
-	elif read -r bad total < <(grep -oE '^ ?[0-9]+ of [0-9]+ tests failed' "$log" | grep -oE '[0-9]+' | xargs); then
+	elif read -r bad total < <(grep -oE '^(# )? ?[0-9]+ of [0-9]+ tests failed' "$log" | grep -oE '[0-9]+' | xargs); then
 		record "$suite" $((total - bad)) "$bad"
 	else
 		record "$suite" 0 1
 	fi
+}
+
+# prove's verbose output: one "ok" or "not ok" line per test.
+count_prove() {
+	local suite=$1 log=$2 ok not_ok
+	grep -vE '^\s*ok ' "$log" || true
+	ok=$(grep -cE '^\s*ok ' "$log" || true)
+	not_ok=$(grep -cE '^\s*not ok ' "$log" || true)
+	# A file that died or missed its plan fails without a "not ok" line.
+	if ! grep -q '^Result: PASS' "$log" && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
+	record "$suite" "$ok" "$not_ok"
 }
 
 # A script that ends with "NAME: N passed, N failed".
@@ -76,12 +88,11 @@ echo "== pgTAP"
 psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE rollout_tap' \
 	-c '\c rollout_tap' -c 'CREATE EXTENSION pgtap'
 pg_prove --verbose -d rollout_tap test/pgtap/*.sql >pgtap.log 2>&1 || true
-grep -vE '^\s*ok ' pgtap.log || true
-ok=$(grep -cE '^\s*ok ' pgtap.log || true)
-not_ok=$(grep -cE '^\s*not ok ' pgtap.log || true)
-# A file that died or missed its plan fails without a "not ok" line.
-if ! grep -q '^Result: PASS' pgtap.log && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
-record pgtap "$ok" "$not_ok"
+count_prove pgtap pgtap.log
+
+echo "== TAP (PostgreSQL::Test::Cluster)"
+bash test/scripts/run-tap.sh >tap.log 2>&1 || true
+count_prove tap tap.log
 
 echo "== demo: a short staged rollout"
 make -s -C test/demo/driver -j"$(nproc)"
@@ -105,7 +116,13 @@ for suite in crash dump_restore pooler privilege injection standby ddl_race; do
 	run_counted_suite "$suite" bash "test/reliability/${suite}_test.sh"
 done
 
-rm -f fuzz.log regress.log isolation.log pgtap.log
+# Builds PostgreSQL 15 with assertions the first time (about 5 minutes,
+# cached in /var/cache/rollout_ext), then runs the racing and crashing
+# suites on it.
+echo "== assert-enabled PostgreSQL 15"
+run_counted_suite assert bash test/scripts/run-assert-suites.sh
+
+rm -f fuzz.log regress.log isolation.log pgtap.log tap.log
 echo
 [ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
 echo "$passed passed, $failed failed"

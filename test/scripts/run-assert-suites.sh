@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The suites that race and crash, on an assert-enabled PostgreSQL 15
+# (test/scripts/assert_build.sh): pg_regress, the isolation specs, the claim
+# stress and the crash suite. Assertions in heapam, the buffer manager and
+# the executor check that the direct claim and completion use them only in
+# supported modes; a failed assertion aborts the backend, which the suites
+# see as a failure. The last line is "assert: N passed, N failed".
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$REPO_ROOT"
+
+passed=0
+failed=0
+summary() { echo "assert: $passed passed, $failed failed"; }
+trap summary EXIT
+# add SUITE PASSED FAILED
+add() {
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	echo "-- assert $1: $2 passed, $3 failed"
+}
+# pg_regress summaries, also in the TAP style of pg_regress 16 and later.
+count_regress() {
+	local suite=$1 log=$2 total bad
+	if total=$(grep -oE '^(# )? ?All [0-9]+ tests passed' "$log" | grep -oE '[0-9]+'); then
+		add "$suite" "$total" 0
+	elif read -r bad total < <(grep -oE '^(# )? ?[0-9]+ of [0-9]+ tests failed' "$log" |
+		grep -oE '[0-9]+' | xargs); then
+		add "$suite" $((total - bad)) "$bad"
+	else
+		add "$suite" 0 1
+	fi
+}
+# A script that ends with "NAME: N passed, N failed".
+count_script() {
+	local suite=$1 log=$2 p f
+	if read -r p f < <(sed -nE "s/^$suite: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p" "$log" | tail -n1); then
+		add "$suite" "$p" "$f"
+	else
+		add "$suite" 0 1
+	fi
+}
+
+if ! bindir=$(bash test/scripts/assert_build.sh); then
+	echo "FAIL: the assert-enabled build failed"
+	failed=$((failed + 1))
+	exit 1
+fi
+export PG_BINDIR=$bindir
+PG_CONFIG=$bindir/../bin/pg_config
+source test/scripts/cluster.sh
+set +e
+start_cluster -c fsync=off
+trap 'stop_cluster; summary' EXIT
+"$PG_BINDIR/psql" -X -At -c "SHOW debug_assertions"
+
+log=$(mktemp /tmp/rollout_assert.XXXXXX)
+make -s installcheck-regress PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
+count_regress pg_regress "$log"
+[ -s regression.diffs ] && cat regression.diffs
+make -s installcheck-isolation PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
+count_regress isolation "$log"
+[ -s output_iso/regression.diffs ] && cat output_iso/regression.diffs
+bash test/stress/claim_stress.sh >"$log" 2>&1
+grep -E '^(ok|FAIL)' "$log"
+count_script stress "$log"
+# A failed assertion prints TRAP: and aborts the backend (signal 6).
+no_failed_assertion() {
+	local suite=$1 server_log=$2
+	if grep -qE 'TRAP:|terminated by signal 6' "$server_log"; then
+		grep -E -A3 'TRAP:|terminated by signal 6' "$server_log" | head -n 20
+		add "$suite: no failed assertion" 0 1
+	else
+		add "$suite: no failed assertion" 1 0
+	fi
+}
+no_failed_assertion "regress, isolation, stress" "$CLUSTER_DIR/server.log"
+stop_cluster
+crash_logs=$(mktemp -d /tmp/rollout_assert_crash.XXXXXX)
+CRASH_KEEP_LOGS=$crash_logs bash test/reliability/crash_test.sh >"$log" 2>&1
+grep -E '^(ok|FAIL)' "$log"
+count_script crash "$log"
+no_failed_assertion crash <(cat "$crash_logs"/*server* 2>/dev/null)
+rm -rf "$log" "$crash_logs"
+[ "$failed" -eq 0 ]
