@@ -8,8 +8,9 @@
 --   number or a string.
 -- - rollout_retry_rows counts its delay from the retry statement, not from
 --   the start of the transaction (rollout_retry, in C, does the same).
--- - rollout_retag and rollout_phase_out say, before doing any work, that they
---   need autocommit, instead of failing at their first COMMIT.
+-- - rollout_retag and rollout_phase_out say, after checking their arguments
+--   and before writing anything, that they need autocommit, instead of
+--   failing at their first COMMIT.
 
 \echo Use "ALTER EXTENSION rollout_ext UPDATE TO '0.3.0'" to load this file. \quit
 
@@ -47,8 +48,9 @@ DECLARE
 	plan record;
 	batch_moved bigint;
 BEGIN
-	PERFORM @extschema@.rollout_require_autocommit('rollout_retag');
+	-- Bad arguments are reported first; the plan writes nothing.
 	SELECT * INTO plan FROM @extschema@.rollout_retag_plan(tbl, from_version, to_version, batch_size);
+	PERFORM @extschema@.rollout_require_autocommit('rollout_retag');
 	moved := 0;
 	LOOP
 		batch_moved := @extschema@.rollout_retag_batch(tbl, plan.version_column, from_version,
@@ -64,31 +66,23 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE PROCEDURE rollout_phase_out(old_version rollout_version, new_version rollout_version,
-                                   batch_size integer DEFAULT 1000,
-                                   INOUT moved bigint DEFAULT 0, INOUT remaining bigint DEFAULT 0,
-                                   INOUT state text DEFAULT NULL)
-LANGUAGE plpgsql AS $$
-DECLARE
-	t record;
-	table_moved bigint;
-	table_skipped bigint;
+CREATE OR REPLACE FUNCTION rollout_phase_out_begin(old_version rollout_version, new_version rollout_version)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
+	IF old_version IS NULL OR new_version IS NULL THEN
+		RAISE EXCEPTION 'old_version and new_version must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF old_version = new_version THEN
+		RAISE EXCEPTION 'old_version and new_version must be different'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Bad arguments are reported first, then the missing autocommit, before
+	-- anything is written.
 	PERFORM @extschema@.rollout_require_autocommit('rollout_phase_out');
-	PERFORM @extschema@.rollout_phase_out_begin(old_version, new_version);
-	COMMIT;
-	moved := 0;
-	remaining := 0;
-	FOR t IN SELECT tbl FROM @extschema@.rollout_phase_out_tables() AS tbl LOOP
-		table_moved := 0;
-		table_skipped := 0;
-		CALL @extschema@.rollout_retag(t.tbl, old_version, new_version, batch_size,
-		                               table_moved, table_skipped);
-		moved := moved OPERATOR(pg_catalog.+) table_moved;
-		remaining := remaining OPERATOR(pg_catalog.+) table_skipped;
-	END LOOP;
-	SELECT f.remaining, f.state INTO remaining, state
-	  FROM @extschema@.rollout_phase_out_finish(old_version, remaining) f;
-	COMMIT;
+	PERFORM @extschema@.rollout_register_version(old_version)
+	  WHERE NOT EXISTS (SELECT FROM @extschema@.rollout_versions v WHERE v.version = old_version);
+	PERFORM @extschema@.rollout_set_version_state(old_version, 'draining')
+	  WHERE (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version) = 'active';
 END
 $$;
