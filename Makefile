@@ -39,7 +39,7 @@ include $(PGXS)
 # between files).
 -include $(OBJS:.o=.d)
 
-.PHONY: test demo bench unit fuzz
+.PHONY: test demo bench unit fuzz clients
 
 # Every suite on a throwaway cluster; installs what is missing first.
 test:
@@ -53,6 +53,11 @@ bench:
 # DEMO_ARGS passes options to the driver, e.g. make demo DEMO_ARGS="--orders 200".
 demo:
 	bash test/scripts/run-demo.sh
+
+# The PgJDBC, psycopg and psycopg2 agents of test/clients, directly and
+# through PgBouncer; installs the drivers it lacks.
+clients:
+	bash test/clients/run-clients.sh
 
 # The pure C++ core on its own, without PostgreSQL.
 unit:

@@ -111,6 +111,9 @@ run_counted_suite bench env QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS="$bench_resul
 	bash test/bench/run-bench.sh
 rm -rf "$bench_results"
 
+echo "== clients: PgJDBC, psycopg, psycopg2, direct and through PgBouncer"
+run_counted_suite clients bash test/clients/run-clients.sh
+
 for suite in crash dump_restore pooler privilege injection standby ddl_race; do
 	echo "== $suite"
 	run_counted_suite "$suite" bash "test/reliability/${suite}_test.sh"
