@@ -137,7 +137,7 @@ POOLED_URL="jdbc:postgresql://127.0.0.1:$BOUNCER_PORT/$DB?user=app"
 DIRECT_DSN="host=127.0.0.1 port=$PGPORT dbname=$DB user=postgres"
 POOLED_DSN="host=127.0.0.1 port=$BOUNCER_PORT dbname=$DB user=app"
 
-echo "== PgJDBC $(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Bundle-Version: //p' | tr -d '\r')"
+echo "== PgJDBC $(unzip -p "$JAR" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: //p' | tr -d '\r')"
 javac -d "$WORK/classes" -cp "$JAR" "$HERE"/java/*.java
 check "the Java clients compile" 0 $?
 java -cp "$WORK/classes:$JAR" ClientChecks checks "$DIRECT_URL" "$POOLED_URL" >"$WORK/java.log" 2>&1
