@@ -153,7 +153,7 @@ count_lines "$WORK/psycopg.log"
 ran $status "$WORK/psycopg.log" "psycopg3_client.py checks"
 
 echo "== psycopg2 $($PYTHON -c 'import psycopg2; print(psycopg2.__version__)')"
-$PYTHON "$HERE/python/psycopg2_client.py" checks "$DIRECT_DSN" >"$WORK/psycopg2.log" 2>&1
+$PYTHON "$HERE/python/psycopg2_client.py" checks "$DIRECT_DSN" "$POOLED_DSN" >"$WORK/psycopg2.log" 2>&1
 status=$?
 count_lines "$WORK/psycopg2.log"
 ran $status "$WORK/psycopg2.log" "psycopg2_client.py checks"

@@ -136,6 +136,11 @@ public final class ClientChecks {
                       e.getSQLState() + " " + m.getTable() + " " + m.getColumn());
             }
 
+            // The library is preloaded (the documented installation), so a
+            // mistyped version fails at the SET, not at a later insert.
+            String typo = sqlState(() -> conn.createStatement().execute("SET rollout.version = '10.1.0.111'"));
+            check("a mistyped SET rollout.version fails at once with 22P02", typo.equals("22P02"), typo);
+
             // The procedures commit: autocommit on, as a plain CALL.
             conn.setAutoCommit(false);
             check("CALL rollout_retag with autocommit off fails with 2D000",

@@ -1,6 +1,6 @@
 """The psycopg2 checks of make clients, and its agent for the concurrent run.
 
-    python3 psycopg2_client.py checks DIRECT_DSN
+    python3 psycopg2_client.py checks DIRECT_DSN POOLED_DSN
     python3 psycopg2_client.py agent DSN CRITERIA VERSION NAME
 
 psycopg2 interpolates parameters into the statement text on the client, so a
@@ -30,7 +30,7 @@ CLAIM = ("SELECT task_q_key, data_key, claim_token, rollout_version, claim_count
          " FROM rollout_claim(%s, %s, as_version => %s)")
 
 
-def checks(dsn):
+def checks(dsn, pooled_dsn):
     conn = psycopg2.connect(dsn)
     with conn, conn.cursor() as cur:
         # SET LOCAL for this transaction, then many rows in one statement.
@@ -74,6 +74,24 @@ def checks(dsn):
         check("CALL rollout_retag with autocommit on moves the rows", moved >= 5, moved)
     conn.close()
 
+    # Through PgBouncer in transaction mode: psycopg2 prepares nothing, so it
+    # needs no setting; the version goes with each transaction.
+    conn = psycopg2.connect(pooled_dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute("SET LOCAL rollout.version = %s", ("9.4",))
+        execute_values(cur, "INSERT INTO rollout_task_q (transaction_id, data_key) VALUES %s",
+                       [("CLIENT.CHECK", f"QP-{i}") for i in range(4)])
+    conn.autocommit = True
+    done = 0
+    with conn.cursor() as cur:
+        for _ in range(4):
+            cur.execute(CLAIM, ("CLIENT.CHECK", 1, 940000000))
+            for key, _, token, _, _ in cur.fetchall():
+                cur.execute("SELECT rollout_complete(%s, %s)", (key, token))
+                done += cur.fetchone()[0]
+    check("pooled: 4 claim + complete cycles", done == 4, done)
+    conn.close()
+
 
 def agent(dsn, criteria, version, name):
     completed = 0
@@ -111,5 +129,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "agent":
         agent(*sys.argv[2:6])
     else:
-        checks(sys.argv[2])
+        checks(sys.argv[2], sys.argv[3])
     sys.exit(1 if failures else 0)
