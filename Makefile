@@ -24,7 +24,8 @@ PG_CONFIG ?= pg_config
 # so that -Wextra judges only our code.
 PG_CXXFLAGS = -std=c++17 -fno-exceptions -fno-rtti -Wall -Wextra -Werror -Wno-register \
 	-isystem $(shell $(PG_CONFIG) --includedir-server) -MMD -MP
-SHLIB_LINK = -lstdc++
+# zlib: the crc32 of the haproxy routing scheme.
+SHLIB_LINK = -lstdc++ -lz
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # PGXS would also compile the C++ to LLVM bitcode, without PG_CXXFLAGS.

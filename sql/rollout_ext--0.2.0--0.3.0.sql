@@ -86,3 +86,165 @@ BEGIN
 	  WHERE (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version) = 'active';
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Routing schemes: the load balancer in front of the servers and the
+-- database agree on every key.
+-- ---------------------------------------------------------------------------
+
+-- Ramps made before schemes existed keep murmur3, so every key stays where it
+-- is.
+ALTER TABLE rollout_ramp ADD COLUMN scheme text NOT NULL DEFAULT 'murmur3'
+	CONSTRAINT rollout_ramp_scheme_check CHECK (scheme IN ('murmur3', 'nginx', 'haproxy'));
+COMMENT ON COLUMN rollout_ramp.scheme IS
+	'how a key maps to base or target: murmur3, nginx (split_clients) or haproxy (crc32,mod(10000))';
+
+-- With a scheme. The three-argument form below keeps the current scheme, so
+-- that a ramp step never changes it by leaving it out.
+CREATE FUNCTION rollout_set_ramp(base rollout_version, target rollout_version, percent numeric,
+                                 scheme text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	previous @extschema@.rollout_ramp;
+	new_scheme text;
+BEGIN
+	IF base IS NULL OR target IS NULL OR percent IS NULL THEN
+		RAISE EXCEPTION 'base, target and percent must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF percent < 0 OR percent > 100 OR percent <> round(percent, 2) THEN
+		RAISE EXCEPTION 'percent must be between 0 and 100 with at most two decimals, not %', percent
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF base = target THEN
+		RAISE EXCEPTION 'base and target must be different versions'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF scheme IS NOT NULL AND scheme NOT IN ('murmur3', 'nginx', 'haproxy') THEN
+		RAISE EXCEPTION 'scheme must be murmur3, nginx or haproxy, not "%"', scheme
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO previous FROM @extschema@.rollout_ramp FOR UPDATE;
+	new_scheme := coalesce(scheme, previous.scheme, 'murmur3');
+	-- Another scheme deals the keys anew: part way through a ramp, orders the
+	-- target owns would go to the base's servers, and the reverse.
+	IF new_scheme <> previous.scheme AND previous.percent > 0 AND previous.percent < 100
+	   AND previous.base_version = base AND previous.target_version = target THEN
+		RAISE EXCEPTION 'cannot change the routing scheme of a ramp at % percent', previous.percent
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'Another scheme sends other keys to the target: orders already routed to one version would go to the other''s servers.',
+			      HINT = format('Change the scheme while the ramp is at 0 or 100 percent: SELECT rollout_set_ramp(%L, %L, 0, scheme => %L).',
+			                    @extschema@.rollout_version_format(base), @extschema@.rollout_version_format(target), new_scheme);
+	END IF;
+	INSERT INTO @extschema@.rollout_ramp AS r (base_version, target_version, percent, scheme)
+	VALUES (base, target, percent, new_scheme)
+	ON CONFLICT ON CONSTRAINT rollout_ramp_pkey DO UPDATE SET
+		base_version = excluded.base_version, target_version = excluded.target_version,
+		percent = excluded.percent, scheme = excluded.scheme, updated_at = now();
+	INSERT INTO @extschema@.rollout_audit (action, version, detail)
+	VALUES ('set_ramp', target, jsonb_build_object(
+		'base', base::bigint, 'target', target::bigint, 'percent', percent, 'scheme', new_scheme,
+		'previous_percent', previous.percent, 'previous_scheme', previous.scheme));
+END
+$$;
+COMMENT ON FUNCTION rollout_set_ramp(rollout_version, rollout_version, numeric, text) IS
+	'route percent (0.01 precision) of new keys to target, the rest to base, by a routing scheme (audited)';
+
+CREATE OR REPLACE FUNCTION rollout_set_ramp(base rollout_version, target rollout_version, percent numeric)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+	SELECT @extschema@.rollout_set_ramp(base, target, percent, NULL::text)
+$$;
+COMMENT ON FUNCTION rollout_set_ramp(rollout_version, rollout_version, numeric) IS
+	'route percent (0.01 precision) of new keys to target, the rest to base, keeping the ramp''s scheme (audited)';
+
+-- The bucket follows the current ramp's scheme now, so it is no longer
+-- immutable; the two-argument form names the scheme and is.
+ALTER FUNCTION rollout_route_bucket(text) STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION rollout_route_bucket(text) IS
+	'the key''s routing bucket, 0 to 9999, under the current ramp''s scheme (murmur3 without a ramp): the key goes to the target at ramps above bucket / 100 percent';
+CREATE FUNCTION rollout_route_bucket(routing_key text, scheme text) RETURNS integer
+	AS 'MODULE_PATHNAME', 'rollout_route_bucket' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rollout_route_bucket(text, text) IS
+	'the key''s routing bucket, 0 to 9999, under the scheme named: murmur3, nginx or haproxy';
+COMMENT ON FUNCTION rollout_route(text) IS
+	'the version that owns a new key under the current ramp, by the ramp''s scheme: target when its bucket is below percent * 100';
+
+-- The load balancer's configuration for the current ramp, or for a planned
+-- percent (a ramp-up reloads the load balancer before the database moves).
+CREATE FUNCTION rollout_lb_config(format text, key text, base_backend text, target_backend text,
+                                  percent numeric DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	ramp @extschema@.rollout_ramp;
+	p numeric;
+	basis_points integer;
+	header text;
+BEGIN
+	IF format IS NULL OR format NOT IN ('nginx', 'haproxy') THEN
+		RAISE EXCEPTION 'format must be nginx or haproxy, not %', coalesce('"' || format || '"', 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- What goes into the configuration verbatim is checked, so that no
+	-- argument can end a directive or open another.
+	IF format = 'nginx' AND (key IS NULL OR key !~ '^\$[A-Za-z_][A-Za-z0-9_]*$') THEN
+		RAISE EXCEPTION 'key must be an nginx variable such as $http_x_order_key, not %', coalesce('"' || key || '"', 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF format = 'haproxy' AND (key IS NULL OR key !~ '^[a-z][a-z0-9_.]*(\([A-Za-z0-9_.,-]*\))?$') THEN
+		RAISE EXCEPTION 'key must be an HAProxy sample fetch such as req.fhdr(x-order-key), not %', coalesce('"' || key || '"', 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF base_backend IS NULL OR base_backend !~ '^[A-Za-z0-9_.-]+$' THEN
+		RAISE EXCEPTION 'base_backend must be a name of letters, digits, "_", "." and "-", not %', coalesce('"' || base_backend || '"', 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF target_backend IS NULL OR target_backend !~ '^[A-Za-z0-9_.-]+$' THEN
+		RAISE EXCEPTION 'target_backend must be a name of letters, digits, "_", "." and "-", not %', coalesce('"' || target_backend || '"', 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO ramp FROM @extschema@.rollout_ramp;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no rollout ramp is set'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Set one with rollout_set_ramp(base, target, percent, scheme => ''' || format || ''').';
+	END IF;
+	IF ramp.scheme <> format THEN
+		RAISE EXCEPTION 'the ramp routes keys by scheme "%", which % cannot compute', ramp.scheme, format
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = format('Use scheme %L: while the ramp is at 0 or 100 percent, SELECT rollout_set_ramp(%L, %L, %s, scheme => %L).',
+			                    format, rollout_version_format(ramp.base_version),
+			                    rollout_version_format(ramp.target_version),
+			                    CASE WHEN ramp.percent IN (0, 100) THEN ramp.percent ELSE 0 END, format);
+	END IF;
+	p := coalesce(percent, ramp.percent);
+	IF p < 0 OR p > 100 OR p <> round(p, 2) THEN
+		RAISE EXCEPTION 'percent must be between 0 and 100 with at most two decimals, not %', p
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	basis_points := (p * 100)::integer;
+	header := pg_catalog.format('# rollout_ext: %s of new keys to %s (%s), the rest to %s (%s); scheme %s.',
+	                            to_char(p, 'FM990.00') || '%', target_backend,
+	                            rollout_version_format(ramp.target_version), base_backend,
+	                            rollout_version_format(ramp.base_version), format);
+	IF format = 'nginx' THEN
+		-- split_clients takes no 0% entry; "*" takes what the entries leave.
+		RETURN header || E'\n# In the http block; reload nginx after every ramp change.\n'
+		    || pg_catalog.format(E'split_clients "%s" $rollout_backend {\n', key)
+		    || CASE WHEN basis_points > 0 AND basis_points < 10000
+		            THEN pg_catalog.format(E'    %s%% %s;\n', to_char(p, 'FM990.00'), target_backend)
+		            ELSE '' END
+		    || pg_catalog.format(E'    * %s;\n}\n',
+		                         CASE WHEN basis_points = 10000 THEN target_backend ELSE base_backend END);
+	END IF;
+	RETURN header || E'\n# In the frontend section; reload HAProxy after every ramp change.\n'
+	    || pg_catalog.format(E'http-request set-var(txn.rollout_bucket) %s,crc32,mod(10000)\n', key)
+	    || CASE WHEN basis_points > 0 AND basis_points < 10000
+	            THEN pg_catalog.format(E'use_backend %s if { var(txn.rollout_bucket) -m int lt %s }\n',
+	                                   target_backend, basis_points)
+	            ELSE '' END
+	    || pg_catalog.format(E'default_backend %s\n',
+	                         CASE WHEN basis_points = 10000 THEN target_backend ELSE base_backend END);
+END
+$$;
+COMMENT ON FUNCTION rollout_lb_config(text, text, text, text, numeric) IS
+	'the nginx split_clients block or the HAProxy frontend lines that route keys as the ramp does (or would at percent)';

@@ -14,6 +14,7 @@ struct Ramp {
 	rollout::Version base;
 	rollout::Version target;
 	uint32 basis_points;  // 0 .. 10000, hundredths of a percent
+	rollout::RoutingScheme scheme;
 };
 
 struct RegisteredVersion {
@@ -87,9 +88,13 @@ void load_config(Oid extension_namespace)
 	}
 	config.nversions = static_cast<int>(SPI_processed);
 
+	// The scheme through to_jsonb, so that a library newer than the
+	// installed SQL (make install before ALTER EXTENSION UPDATE) reads a ramp
+	// without the column as murmur3, the only scheme there was.
 	run_query(psprintf("SELECT base_version, target_version, "
-	                   "(percent OPERATOR(pg_catalog.*) 100::numeric)::integer "
-	                   "FROM %s.rollout_ramp",
+	                   "(percent OPERATOR(pg_catalog.*) 100::numeric)::integer, "
+	                   "pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'scheme' "
+	                   "FROM %s.rollout_ramp r",
 	                   schema));
 	if (SPI_processed == 1) {
 		bool isnull;
@@ -98,6 +103,11 @@ void load_config(Oid extension_namespace)
 		config.ramp.base = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
 		config.ramp.target = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
 		config.ramp.basis_points = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+		const char *scheme = SPI_getvalue(row, desc, 4);
+		config.ramp.scheme = scheme != nullptr
+		                         ? rollout::parse_routing_scheme(scheme).value_or(
+		                               rollout::RoutingScheme::murmur3)
+		                         : rollout::RoutingScheme::murmur3;
 		config.has_ramp = true;
 	}
 	SPI_finish();
@@ -220,8 +230,14 @@ rollout::Version route_key(Oid extension_namespace, const char *key, size_t len)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("no rollout ramp is set"),
 		                errhint("Set one with rollout_set_ramp(base, target, percent).")));
-	const uint32 bucket = rollout::routing_bucket(key, len);
+	const uint32 bucket = rollout::routing_bucket(ramp.scheme, key, len);
 	return rollout::routes_to_target(bucket, ramp.basis_points) ? ramp.target : ramp.base;
+}
+
+rollout::RoutingScheme current_routing_scheme(Oid extension_namespace)
+{
+	Ramp ramp;
+	return current_ramp(extension_namespace, &ramp) ? ramp.scheme : rollout::RoutingScheme::murmur3;
 }
 
 void define_config_settings()
@@ -260,12 +276,26 @@ Datum rollout_route(PG_FUNCTION_ARGS)
 	                               VARSIZE_ANY_EXHDR(key)));
 }
 
+// The key's bucket under the current ramp's scheme (murmur3 without a ramp),
+// or under the scheme given.
 PG_FUNCTION_INFO_V1(rollout_route_bucket);
 Datum rollout_route_bucket(PG_FUNCTION_ARGS)
 {
 	text *key = PG_GETARG_TEXT_PP(0);
+	rollout::RoutingScheme scheme;
+	if (PG_NARGS() > 1) {
+		const char *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		const auto parsed = rollout::parse_routing_scheme(name);
+		if (!parsed)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("unknown routing scheme \"%s\"", name),
+			                errhint("The schemes are murmur3, nginx and haproxy.")));
+		scheme = *parsed;
+	} else {
+		scheme = current_routing_scheme(get_func_namespace(fcinfo->flinfo->fn_oid));
+	}
 	PG_RETURN_INT32(static_cast<int32>(
-		rollout::routing_bucket(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key))));
+		rollout::routing_bucket(scheme, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key))));
 }
 
 }  // extern "C"

@@ -4,6 +4,7 @@
 // (their statement triggers send a relcache invalidation on commit).
 #pragma once
 
+#include "core/routing.hpp"
 #include "core/version.hpp"
 #include "postgres_headers.hpp"
 
@@ -18,8 +19,11 @@ extern bool restoring_dump;
 // attempted, e.g. "tag rows".
 void check_version_usable(Oid extension_namespace, rollout::Version version, const char *usage);
 
-// The version that owns a new key under the current ramp; raises an error
-// when no ramp is set.
+// The version that owns a new key under the current ramp, by the ramp's
+// routing scheme; raises an error when no ramp is set.
 rollout::Version route_key(Oid extension_namespace, const char *key, size_t len);
+
+// The current ramp's routing scheme; murmur3 when no ramp is set.
+rollout::RoutingScheme current_routing_scheme(Oid extension_namespace);
 
 void define_config_settings();

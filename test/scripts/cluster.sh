@@ -17,6 +17,7 @@ declare -A REQUIRED_PACKAGES=(
 	[postgresql-$PG_MAJOR-pgtap]=/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control
 	[libtap-parser-sourcehandler-pgtap-perl]=/usr/bin/pg_prove
 	[libpq-dev]=/usr/include/postgresql/libpq-fe.h
+	[zlib1g-dev]=/usr/include/zlib.h
 	[g++]=/usr/bin/g++
 	[make]=/usr/bin/make
 	[clang]=/usr/bin/clang++

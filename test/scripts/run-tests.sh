@@ -111,6 +111,9 @@ run_counted_suite bench env QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS="$bench_resul
 	bash test/bench/run-bench.sh
 rm -rf "$bench_results"
 
+echo "== load balancers: nginx and HAProxy route every key as the database does"
+run_counted_suite loadbalancer bash test/loadbalancer/lb_test.sh
+
 echo "== clients: PgJDBC, psycopg, psycopg2, direct and through PgBouncer"
 run_counted_suite clients bash test/clients/run-clients.sh
 

@@ -169,6 +169,66 @@ int main()
 	      "murmur3(quick brown fox)");
 	check(rollout::murmur3_32("\xff\xff\xff\xff", 4, 0) == 0x76293B50u, "murmur3(ffffffff)");
 
+	// nginx's MurmurHash2 and split_clients limits, from nginx's own code
+	// (shared/context/progressive-delivery.md).
+	const struct {
+		const char *key;
+		std::uint32_t hash;
+	} murmur2_vectors[] = {{"", 0u},
+	                       {"a", 2456313694u},
+	                       {"abc", 324500635u},
+	                       {"test", 403862830u},
+	                       {"order-12345", 2422026799u}};
+	for (const auto &v : murmur2_vectors)
+		check(rollout::murmur2_32(v.key, std::strlen(v.key)) == v.hash,
+		      std::string("murmur2(\"") + v.key + "\") = " + std::to_string(v.hash));
+	check(rollout::nginx_split_limit(1000) == 429496729u, "nginx limit at 10%");
+	check(rollout::nginx_split_limit(50) == 21474836u, "nginx limit at 0.5%");
+	check(rollout::nginx_split_limit(1) == 429496u, "nginx limit at 0.01%");
+
+	// IEEE CRC-32 check values (zlib's crc32, HAProxy's crc32 converter).
+	check(rollout::crc32_ieee("123456789", 9) == 0xCBF43926u, "crc32(123456789)");
+	check(rollout::crc32_ieee("", 0) == 0u, "crc32(\"\") = 0");
+	check(rollout::crc32_ieee("The quick brown fox jumps over the lazy dog", 43) == 0x414FA339u,
+	      "crc32(quick brown fox)");
+
+	// Scheme names.
+	check(rollout::parse_routing_scheme("nginx") == rollout::RoutingScheme::nginx &&
+	          rollout::parse_routing_scheme("haproxy") == rollout::RoutingScheme::haproxy &&
+	          rollout::parse_routing_scheme("murmur3") == rollout::RoutingScheme::murmur3 &&
+	          !rollout::parse_routing_scheme("Nginx") && !rollout::parse_routing_scheme(""),
+	      "scheme names parse exactly");
+
+	// Every scheme's bucket decides as its load balancer does, at every ramp
+	// tried, and raising a ramp only moves keys from base to target.
+	const std::uint32_t ramps[] = {0, 1, 50, 100, 1000, 3750, 5000, 9999, 10000};
+	bool agrees = true;
+	bool scheme_monotone = true;
+	for (int i = 0; i < 20000; ++i) {
+		std::string key = "K-" + std::to_string(i) + std::string(i % 7, 'x');
+		const std::uint32_t mm2 = rollout::murmur2_32(key.data(), key.size());
+		const std::uint32_t crc = rollout::crc32_ieee(key.data(), key.size());
+		for (auto scheme : {rollout::RoutingScheme::murmur3, rollout::RoutingScheme::nginx,
+		                    rollout::RoutingScheme::haproxy}) {
+			const std::uint32_t bucket = rollout::routing_bucket(scheme, key.data(), key.size());
+			bool previous = false;
+			for (std::uint32_t p : ramps) {
+				const bool target = rollout::routes_to_target(bucket, p);
+				scheme_monotone &= !previous || target;
+				previous = target;
+				if (scheme == rollout::RoutingScheme::nginx && p < 10000)
+					agrees &= target == (mm2 < rollout::nginx_split_limit(p));
+				if (scheme == rollout::RoutingScheme::haproxy)
+					agrees &= target == (crc % 10000 < p);
+			}
+		}
+	}
+	check(agrees, "nginx and haproxy buckets decide as the load balancers do at every ramp");
+	check(scheme_monotone, "raising a ramp only moves keys to the target, under every scheme");
+	// The hashes at the very top: nginx sends them to "*" below 100%.
+	check(rollout::routing_bucket(rollout::RoutingScheme::nginx, "", 0) == 0,
+	      "nginx bucket of \"\" (hash 0) is 0");
+
 	// Buckets are uniform enough for a 10% ramp to send 10% +- 0.5% of keys,
 	// and raising the ramp only adds keys.
 	int at10 = 0;
