@@ -126,14 +126,17 @@ BEGIN
 	END IF;
 	SELECT * INTO previous FROM @extschema@.rollout_ramp FOR UPDATE;
 	new_scheme := coalesce(scheme, previous.scheme, 'murmur3');
-	-- Another scheme deals the keys anew: part way through a ramp, orders the
-	-- target owns would go to the base's servers, and the reverse.
+	-- Another scheme deals the keys anew: from part way through a ramp to part
+	-- way through it, orders the target owns would go to the base's servers,
+	-- and the reverse. From or to 0 or 100 percent it is a plain ramp step
+	-- (every key on one side before or after).
 	IF new_scheme <> previous.scheme AND previous.percent > 0 AND previous.percent < 100
+	   AND percent > 0 AND percent < 100
 	   AND previous.base_version = base AND previous.target_version = target THEN
 		RAISE EXCEPTION 'cannot change the routing scheme of a ramp at % percent', previous.percent
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      DETAIL = 'Another scheme sends other keys to the target: orders already routed to one version would go to the other''s servers.',
-			      HINT = format('Change the scheme while the ramp is at 0 or 100 percent: SELECT rollout_set_ramp(%L, %L, 0, scheme => %L).',
+			      HINT = format('Change the scheme in a step to or from 0 or 100 percent: SELECT rollout_set_ramp(%L, %L, 0, scheme => %L).',
 			                    @extschema@.rollout_version_format(base), @extschema@.rollout_version_format(target), new_scheme);
 	END IF;
 	INSERT INTO @extschema@.rollout_ramp AS r (base_version, target_version, percent, scheme)
@@ -211,7 +214,7 @@ BEGIN
 	IF ramp.scheme <> format THEN
 		RAISE EXCEPTION 'the ramp routes keys by scheme "%", which % cannot compute', ramp.scheme, format
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      HINT = format('Use scheme %L: while the ramp is at 0 or 100 percent, SELECT rollout_set_ramp(%L, %L, %s, scheme => %L).',
+			      HINT = format('Use scheme %L, set in a step to or from 0 or 100 percent: SELECT rollout_set_ramp(%L, %L, %s, scheme => %L).',
 			                    format, rollout_version_format(ramp.base_version),
 			                    rollout_version_format(ramp.target_version),
 			                    CASE WHEN ramp.percent IN (0, 100) THEN ramp.percent ELSE 0 END, format);

@@ -27,6 +27,11 @@ SELECT c.relname, pg_get_expr(d.adbin, d.adrelid) AS default_expr
 -- What 0.1.0 gave: no defaults.
 SELECT * FROM version_column_defaults ORDER BY 1;
 
+-- A ramp part way through, and where it sends some keys.
+SELECT rollout_set_ramp('9.4', '10.1', 37.5);
+CREATE TEMP TABLE routed_before AS
+SELECT 'K-' || g AS k, rollout_route('K-' || g) AS version FROM generate_series(1, 2000) g;
+
 ALTER EXTENSION rollout_ext UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'rollout_ext';
 
@@ -43,6 +48,14 @@ INSERT INTO up_order VALUES ('O3');
 -- 0.2.0's functions are the ones called.
 SELECT rollout_disable_tagging('up_order');
 SELECT default_expr IS NULL AS default_gone FROM version_column_defaults WHERE relname = 'up_order';
+
+-- 0.3.0: the ramp kept murmur3, so every key is where it was; the casts from
+-- the types drivers bind are implicit.
+SELECT scheme, percent FROM rollout_ramp;
+SELECT count(*) AS keys_moved FROM routed_before WHERE rollout_route(k) <> version;
+SELECT castsource::regtype, castcontext FROM pg_cast
+ WHERE casttarget = 'rollout_version'::regtype ORDER BY castsource::regtype::text;
+DELETE FROM rollout_ramp;
 
 -- A second update has nothing to do.
 ALTER EXTENSION rollout_ext UPDATE;
