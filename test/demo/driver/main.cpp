@@ -33,6 +33,12 @@ void print_plan(const Options &options, const Versions &versions)
 	std::printf("   leases %s; every agent and server has its own connection with its own "
 	            "rollout.version\n",
 	            kDemoLease);
+	std::printf("   load balancer: scheme %s (%s), reloaded before the database's ramp at each "
+	            "step\n",
+	            options.scheme.c_str(),
+	            options.scheme == "nginx"     ? "nginx split_clients, MurmurHash2"
+	            : options.scheme == "haproxy" ? "HAProxy crc32,mod(10000)"
+	                                          : "rollout_ext's MurmurHash3, no load balancer computes it");
 	std::fflush(stdout);
 }
 
@@ -44,7 +50,7 @@ int play(const Options &options)
 	RunStatus status;
 
 	auto control = open_session(options, "control", nullptr, events);
-	prepare_database(*control, versions);
+	prepare_database(*control, versions, options.scheme);
 	print_plan(options, versions);
 
 	Fleet fleet(options, versions, stats, events);

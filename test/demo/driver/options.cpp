@@ -105,6 +105,10 @@ Options parse_options(int argc, char **argv)
 			options.agents_per_version = static_cast<int>(parse_integer(arg, take_value(), 1, 5));
 		} else if (arg == "--ramp") {
 			options.ramp = parse_ramp(take_value());
+		} else if (arg == "--scheme") {
+			options.scheme = take_value();
+			if (options.scheme != "murmur3" && options.scheme != "nginx" && options.scheme != "haproxy")
+				throw UsageError("--scheme: \"" + options.scheme + "\" is not murmur3, nginx or haproxy");
 		} else if (arg == "--seed") {
 			options.seed = parse_seed(take_value());
 		} else if (arg == "--no-kill") {
@@ -143,6 +147,9 @@ std::string usage_text(const std::string &program)
 	       "                           its own thread and connection (default 2, at most 5)\n"
 	       "  --ramp P1,P2,...,100     percent of new orders routed to V2 at each step, after\n"
 	       "                           a first step at 0% (default 10,50,100)\n"
+	       "  --scheme S               the ramp's routing scheme, which the load balancer\n"
+	       "                           computes: nginx (split_clients, default), haproxy\n"
+	       "                           (crc32,mod(10000)) or murmur3 (rollout_ext's own)\n"
 	       "  --seed N                 seed of the order mix and of the injected failures\n"
 	       "                           (default 42)\n"
 	       "  --no-kill                do not kill an agent in the middle of its claim\n"

@@ -13,6 +13,7 @@ struct Options {
 	int duration = 45;             // seconds: pacing of the ramp, then a bounded drain
 	int agents_per_version = 2;    // agent servers (threads of every agent) per version
 	std::vector<double> ramp{10, 50, 100};  // percent of new orders to V2, after a 0% step
+	std::string scheme = "nginx";  // the ramp's routing scheme, which the load balancer computes
 	std::uint64_t seed = 42;       // drives order contents and the injected failures
 	bool kill = true;              // kill one agent mid-claim
 	std::string dsn;               // empty: libpq's PG* environment

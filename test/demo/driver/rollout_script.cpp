@@ -68,6 +68,9 @@ RolloutResult RolloutScript::run()
 
 void RolloutScript::ramp_step(std::size_t index, std::size_t count, double percent, long orders)
 {
+	// The ramp-up runbook: the load balancer first, so that no order the
+	// database tags V2 reaches a V1 server; then the database.
+	lb_percent_ = percent_text(percent);
 	control_.exec("SELECT rollout_set_ramp($1::rollout_version, $2::rollout_version, $3::numeric)",
 	              {versions_[kV1].setting, versions_[kV2].setting, percent_text(percent)});
 	const std::string phase = "step " + std::to_string(index + 1) + "/" + std::to_string(count) +
@@ -84,19 +87,16 @@ void RolloutScript::ramp_step(std::size_t index, std::size_t count, double perce
 	}
 }
 
-// The load balancer: the ramp decides which version's server gets the order.
+// The load balancer: it computes the key's bucket by the ramp's scheme, as
+// nginx or HAProxy would, against its own configured percentage.
 void RolloutScript::dispatch(long number)
 {
 	OrderRequest order = make_order(options_.seed, number);
-	const std::string version =
-		control_.exec("SELECT rollout_route($1)::text", {order.key}).text(0, 0);
-	for (const VersionInfo &v : versions_) {
-		if (v.numeric == version) {
-			fleet_.app_server(v.index).submit(std::move(order));
-			return;
-		}
-	}
-	throw PgError("rollout_route sent " + order.key + " to unknown version " + version, "XX000");
+	const bool to_v2 =
+		control_.exec("SELECT rollout_route_bucket($1, $2) < $3::numeric * 100",
+		              {order.key, options_.scheme, lb_percent_})
+			.boolean(0, 0);
+	fleet_.app_server(versions_[to_v2 ? kV2 : kV1].index).submit(std::move(order));
 }
 
 void RolloutScript::wait_until(double when)

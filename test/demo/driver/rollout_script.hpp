@@ -55,6 +55,7 @@ private:
 	double deadline_ = 0;
 	double kill_at_ = -1;
 	long next_order_ = 0;
+	std::string lb_percent_ = "0";  // what the load balancer is configured to send to V2
 };
 
 }  // namespace demo

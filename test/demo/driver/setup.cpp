@@ -2,7 +2,7 @@
 
 namespace demo {
 
-void prepare_database(PgConn &control, Versions &versions)
+void prepare_database(PgConn &control, Versions &versions, const std::string &scheme)
 {
 	PgResult schema = control.exec(
 		"SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'rollout_ext'), "
@@ -23,8 +23,8 @@ void prepare_database(PgConn &control, Versions &versions)
 		control.exec("SELECT rollout_register_version($1::rollout_version, $2)",
 		             {version.setting, version.label});
 	}
-	control.exec("SELECT rollout_set_ramp($1::rollout_version, $2::rollout_version, 0)",
-	             {versions[kV1].setting, versions[kV2].setting});
+	control.exec("SELECT rollout_set_ramp($1::rollout_version, $2::rollout_version, 0, $3)",
+	             {versions[kV1].setting, versions[kV2].setting, scheme});
 
 	// Redefine every criteria as it is, with a short lease, so a killed
 	// agent's rows come back within the demo.

@@ -19,6 +19,6 @@ public:
 constexpr const char *kDemoLease = "3 seconds";
 
 // Fills in each version's numeric form. Throws SetupError or PgError.
-void prepare_database(PgConn &control, Versions &versions);
+void prepare_database(PgConn &control, Versions &versions, const std::string &scheme);
 
 }  // namespace demo
