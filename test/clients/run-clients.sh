@@ -53,18 +53,11 @@ declare -A CLIENT_PACKAGES=(
 	[python3-psycopg2]=/usr/lib/python3/dist-packages/psycopg2/__init__.py
 	[pgbouncer]=/usr/sbin/pgbouncer
 )
-missing=()
-for pkg in "${!CLIENT_PACKAGES[@]}"; do
-	[ -e "${CLIENT_PACKAGES[$pkg]}" ] || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "== installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+ensure_packages CLIENT_PACKAGES
 JAR=/usr/share/java/postgresql.jar
 # Debian's python3 and its packages, not another python earlier on PATH.
 PYTHON=/usr/bin/python3
+export PYTHONPATH=$HERE/python:$REPO_ROOT/test/python
 
 start_cluster -c fsync=off
 WORK=$(mktemp -d /tmp/rollout_clients.XXXXXX)
@@ -146,7 +139,7 @@ count_lines "$WORK/java.log"
 ran $status "$WORK/java.log" "ClientChecks checks"
 
 echo "== psycopg $($PYTHON -c 'import psycopg; print(psycopg.__version__)')"
-PYTHONPATH=$HERE/python $PYTHON "$HERE/python/psycopg3_client.py" checks "$DIRECT_DSN" "$POOLED_DSN" \
+$PYTHON "$HERE/python/psycopg3_client.py" checks "$DIRECT_DSN" "$POOLED_DSN" \
 	>"$WORK/psycopg.log" 2>&1
 status=$?
 count_lines "$WORK/psycopg.log"
@@ -171,7 +164,7 @@ java -cp "$WORK/classes:$JAR" ClientChecks agents "$DIRECT_URL" CLIENT.RUN 9.4 2
 pid_java94=$!
 java -cp "$WORK/classes:$JAR" ClientChecks agents "$DIRECT_URL" CLIENT.RUN 10.1 2 >"$WORK/java101.log" 2>&1 &
 pid_java101=$!
-PYTHONPATH=$HERE/python $PYTHON "$HERE/python/psycopg3_client.py" agent "$DIRECT_DSN" CLIENT.RUN 9.4 psycopg-9.4 \
+$PYTHON "$HERE/python/psycopg3_client.py" agent "$DIRECT_DSN" CLIENT.RUN 9.4 psycopg-9.4 \
 	>"$WORK/py94.log" 2>&1 &
 pid_py94=$!
 $PYTHON "$HERE/python/psycopg2_client.py" agent "$DIRECT_DSN" CLIENT.RUN 10.1 psycopg2-10.1 \

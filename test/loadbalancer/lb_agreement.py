@@ -21,17 +21,12 @@ import time
 
 import psycopg
 
+from tap_lines import Checks
+
 RAMPS = ["0.01", "1", "10", "37.5", "50", "99.99", "100", "0"]
 NGINX = "/usr/sbin/nginx"
 HAPROXY = "/usr/sbin/haproxy"
-failures = 0
-
-
-def check(what, ok, detail=None):
-    global failures
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} - {what}" + ("" if ok else f" ({detail})"), flush=True)
+check = Checks("")
 
 
 def keys():
@@ -199,4 +194,4 @@ def main(dsn, workdir, port):
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
-    sys.exit(1 if failures else 0)
+    sys.exit(check.exit_status())

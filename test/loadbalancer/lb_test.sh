@@ -22,19 +22,11 @@ declare -A LB_PACKAGES=(
 	[haproxy]=/usr/sbin/haproxy
 	[python3-psycopg]=/usr/lib/python3/dist-packages/psycopg/__init__.py
 )
-missing=()
-for pkg in "${!LB_PACKAGES[@]}"; do
-	[ -e "${LB_PACKAGES[$pkg]}" ] || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "== installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-# Debian starts the services it installs where it can; these tests start
-# their own, on their own ports.
+ensure_packages LB_PACKAGES
+# The tests start their own nginx and HAProxy, on ports of their own.
 echo "== $(/usr/sbin/nginx -v 2>&1), $(/usr/sbin/haproxy -v | head -n1 | cut -d' ' -f1-3)"
 
+export PYTHONPATH=$REPO_ROOT/test/python
 start_cluster -c fsync=off
 WORK=$(mktemp -d /tmp/rollout_lb.XXXXXX)
 cleanup() {

@@ -32,14 +32,9 @@ import time
 
 import psycopg
 
-failures = 0
+from tap_lines import Checks
 
-
-def check(what, ok, detail=None):
-    global failures
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} - runbook: {what}" + ("" if ok else f" ({detail})"), flush=True)
+check = Checks("runbook: ")
 
 
 class AppServer(http.server.ThreadingHTTPServer):
@@ -250,4 +245,4 @@ def main(dsn, workdir, lb_port, v1_port, v2_port):
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6]))
-    sys.exit(1 if failures else 0)
+    sys.exit(check.exit_status())

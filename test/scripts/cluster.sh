@@ -1,5 +1,6 @@
 # Shared by run-tests.sh and run-demo.sh (sourced, not run):
 #   ensure_dependencies   install the Debian packages a fresh machine lacks
+#   ensure_packages NAME  the same for a suite's own packages
 #   build_and_install     make && make install, warnings as errors
 #   start_cluster         a throwaway cluster owned by postgres, on a free port
 #                         with a private socket directory; stopped on exit
@@ -27,9 +28,16 @@ declare -A REQUIRED_PACKAGES=(
 )
 
 ensure_dependencies() {
+	ensure_packages REQUIRED_PACKAGES
+}
+
+# ensure_packages NAME: installs the packages of the associative array NAME
+# (package -> a file it installs) whose file is missing.
+ensure_packages() {
+	local -n wanted=$1
 	local missing=() pkg
-	for pkg in "${!REQUIRED_PACKAGES[@]}"; do
-		[ -e "${REQUIRED_PACKAGES[$pkg]}" ] || missing+=("$pkg")
+	for pkg in "${!wanted[@]}"; do
+		[ -e "${wanted[$pkg]}" ] || missing+=("$pkg")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	echo "== installing ${missing[*]}"

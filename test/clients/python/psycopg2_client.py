@@ -15,15 +15,10 @@ import psycopg2
 import psycopg2.errors
 from psycopg2.extras import execute_values, register_uuid
 
+from tap_lines import Checks
+
 register_uuid()
-failures = 0
-
-
-def check(what, ok, detail=None):
-    global failures
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} - psycopg2: {what}" + ("" if ok else f" (got {detail!r})"))
+check = Checks("psycopg2: ")
 
 
 CLAIM = ("SELECT task_q_key, data_key, claim_token, rollout_version, claim_count"
@@ -130,4 +125,4 @@ if __name__ == "__main__":
         agent(*sys.argv[2:6])
     else:
         checks(sys.argv[2], sys.argv[3])
-    sys.exit(1 if failures else 0)
+    sys.exit(check.exit_status())

@@ -7,18 +7,11 @@ import sys
 import uuid
 
 import psycopg
-from psycopg import errors
 
 from rollout_psycopg import RolloutVersion, register_rollout_version
+from tap_lines import Checks
 
-failures = 0
-
-
-def check(what, ok, detail=None):
-    global failures
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} - psycopg: {what}" + ("" if ok else f" (got {detail!r})"))
+check = Checks("psycopg: ")
 
 
 def sqlstate(fn):
@@ -154,4 +147,4 @@ if __name__ == "__main__":
         agent(*sys.argv[2:6])
     else:
         checks(sys.argv[2], sys.argv[3])
-    sys.exit(1 if failures else 0)
+    sys.exit(check.exit_status())
