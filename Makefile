@@ -1,5 +1,4 @@
 EXTENSION = rollout_ext
-EXTVERSION = 0.3.0
 
 MODULE_big = rollout_ext
 CORE_OBJS = src/core/version.o src/core/routing.o

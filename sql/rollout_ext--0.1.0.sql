@@ -1,5 +1,19 @@
--- rollout_ext 0.1.0: the rollout_version type, the rollout.version setting and
--- the tagging trigger.
+-- rollout_ext 0.1.0, the base script: CREATE EXTENSION runs it, then every
+-- update script in turn (0.1.0--0.2.0, 0.2.0--0.3.0), as contrib's modules do.
+-- The type, the settings' functions, tagging, the registry, routing, the task
+-- queue and claims, retagging and phase-out, the backlog, and guards.
+--
+-- Objects a later script replaces or changes, so that their current body is
+-- found there:
+--   0.1.0--0.2.0: rollout_enable_tagging, rollout_disable_tagging (and the new
+--                 rollout_set_tagging_default); rollout_task_q's version
+--                 column default.
+--   0.2.0--0.3.0: the casts to rollout_version (implicit, and from text and
+--                 varchar); rollout_retry_rows; rollout_retag;
+--                 rollout_phase_out_begin; rollout_set_ramp (and its scheme
+--                 form); rollout_route_bucket (STABLE, and its scheme form);
+--                 rollout_ramp.scheme; rollout_lb_config and
+--                 rollout_require_autocommit (new).
 
 \echo Use "CREATE EXTENSION rollout_ext" to load this file. \quit
 

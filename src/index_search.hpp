@@ -1,6 +1,6 @@
 // Finding an index of a table that can serve a given lookup: the shared part
-// of the parent probe (parent_probe.cpp) and the version-range claim
-// (version_range_index.cpp).
+// of the parent probe (parent_probe.cpp) and the claim's index
+// (claim_index.cpp).
 #pragma once
 
 #include "postgres_headers.hpp"

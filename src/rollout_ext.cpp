@@ -20,11 +20,7 @@ void _PG_init(void)
 	// Only after every rollout.* setting exists: reserving the prefix drops
 	// placeholders (from postgresql.conf, ALTER ROLE/DATABASE, an early SET)
 	// that no setting claims.
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("rollout");
-#else
-	EmitWarningsOnPlaceholders("rollout");
-#endif
 }
 
 }  // extern "C"
