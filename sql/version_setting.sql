@@ -1,9 +1,10 @@
 -- The rollout.version setting and rollout_current_version().
 -- The test clusters preload the library (shared_preload_libraries), as
 -- README -> Installation recommends, so an invalid SET is refused when it is
--- made, and the old value stays. (Without preloading, a SET before the first
--- load is kept as a placeholder and checked at load time:
--- test/tap/t/001_version_setting.pl.)
+-- made, and the old value stays (version_setting.out). Without preloading, as
+-- in make installcheck against a server of your own, a SET before the first
+-- load is kept as a placeholder and dropped with a warning at the load
+-- (version_setting_1.out; test/tap/t/001_version_setting.pl tests both).
 SET rollout.version = 'not-a-version';
 SELECT rollout_current_version() IS NULL AS invalid_value_refused;
 SHOW rollout.version;

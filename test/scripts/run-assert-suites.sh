@@ -49,7 +49,10 @@ export PG_BINDIR=$bindir
 PG_CONFIG=$bindir/../bin/pg_config
 source test/scripts/cluster.sh
 set +e
-start_cluster -c fsync=off
+# Not preloaded, unlike the other test clusters: pg_regress and the specs
+# then also run with the library loaded at each backend's first call, the
+# installation without shared_preload_libraries (version_setting_1.out).
+start_cluster -c fsync=off -c shared_preload_libraries=
 trap 'stop_cluster; summary' EXIT
 "$PG_BINDIR/psql" -X -At -c "SHOW debug_assertions"
 
