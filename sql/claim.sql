@@ -84,12 +84,16 @@ SELECT count(*) AS reclaimed, bool_and(s.claim_token <> f.claim_token) AS new_to
 SELECT rollout_complete(task_q_key, claim_token) AS stale_complete FROM first_claim;
 SELECT rollout_complete(task_q_key, claim_token) AS current_complete FROM second_claim;
 
--- Tokens are RFC 4122 version 4 UUIDs, a new one per claim.
+-- Tokens are RFC 9562 version 7 UUIDs, a new one per claim, whose first 48
+-- bits are the claim statement's time in milliseconds since 1970 (a
+-- completion's work time counts from it, in rollout_stats).
 INSERT INTO rollout_task_q (transaction_id, data_key)
 SELECT 'SHORT', 'T' || g FROM generate_series(1, 100) g;
 SELECT count(DISTINCT c.claim_token) AS distinct_tokens,
-       bool_and(substr(c.claim_token::text, 15, 1) = '4'
-                AND substr(c.claim_token::text, 20, 1) IN ('8', '9', 'a', 'b')) AS version_4
+       bool_and(substr(c.claim_token::text, 15, 1) = '7'
+                AND substr(c.claim_token::text, 20, 1) IN ('8', '9', 'a', 'b')) AS version_7,
+       bool_and(('x' || lpad(replace(left(c.claim_token::text, 13), '-', ''), 16, '0'))::bit(64)::bigint
+                = floor(extract(epoch FROM statement_timestamp()) * 1000)) AS claim_time
   FROM generate_series(1, 100) g, LATERAL rollout_claim('SHORT', 1 + 0 * g) c;
 TRUNCATE rollout_task_q;
 

@@ -1,4 +1,5 @@
--- rollout_ext 0.2.0 -> 0.3.0: what real clients needed.
+-- rollout_ext 0.2.0 -> 0.3.0: what real clients needed, routing schemes the
+-- load balancer computes, and per-version outcome statistics.
 --
 -- - A version bound as text, varchar, integer or bigint (what PgJDBC's
 --   setString, setInt and setLong and psycopg's int and str send) is accepted
@@ -11,6 +12,9 @@
 -- - rollout_retag and rollout_phase_out say, after checking their arguments
 --   and before writing anything, that they need autocommit, instead of
 --   failing at their first COMMIT.
+-- - rollout_ramp.scheme, rollout_set_ramp(..., scheme), rollout_lb_config.
+-- - rollout_stats, rollout_stats_reset; the completions of driver tables count
+--   there through rollout_end_claim_rows.
 
 \echo Use "ALTER EXTENSION rollout_ext UPDATE TO '0.3.0'" to load this file. \quit
 
@@ -24,16 +28,6 @@ DROP CAST (integer AS rollout_version);
 CREATE CAST (bigint AS rollout_version) WITH FUNCTION rollout_version(bigint) AS IMPLICIT;
 CREATE CAST (integer AS rollout_version) WITH FUNCTION rollout_version(integer) AS IMPLICIT;
 
-CREATE OR REPLACE FUNCTION rollout_retry_rows(criteria_id text, key text, claim_token uuid, delay interval)
-RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
-BEGIN
-	IF delay IS NULL OR delay < interval '0' THEN
-		RAISE EXCEPTION 'delay must be zero or positive, not %', coalesce(delay::text, 'NULL')
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	RETURN @extschema@.rollout_complete_rows(criteria_id, key, claim_token, statement_timestamp() + delay);
-END
-$$;
 
 CREATE FUNCTION rollout_require_autocommit(procedure text) RETURNS void
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
@@ -251,3 +245,104 @@ END
 $$;
 COMMENT ON FUNCTION rollout_lb_config(text, text, text, text, numeric) IS
 	'the nginx split_clients block or the HAProxy frontend lines that route keys as the ramp does (or would at percent)';
+
+-- ---------------------------------------------------------------------------
+-- Per-version outcome statistics (needs shared_preload_libraries)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION rollout_stats_rows(
+	OUT queue_table oid, OUT transaction_id text, OUT version rollout_version,
+	OUT claimed bigint, OUT completed bigint, OUT retried bigint, OUT refused bigint,
+	OUT expired bigint, OUT parked bigint,
+	OUT work_time bigint[], OUT work_p50 interval, OUT work_p95 interval, OUT work_p99 interval,
+	OUT wait_time bigint[], OUT wait_p50 interval, OUT wait_p95 interval, OUT wait_p99 interval,
+	OUT since timestamptz, OUT overflowed bigint)
+RETURNS SETOF record AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rollout_stats_rows() IS 'internal: the rows of rollout_stats';
+
+CREATE VIEW rollout_stats AS
+SELECT queue_table::regclass AS queue_table, transaction_id, version, claimed, completed, retried,
+       refused, expired, parked, work_time, work_p50, work_p95, work_p99,
+       wait_time, wait_p50, wait_p95, wait_p99, since, overflowed
+  FROM rollout_stats_rows();
+COMMENT ON VIEW rollout_stats IS
+	'what claims, completions and retries did, per queue table, transaction and row version (since the last reset)';
+
+CREATE FUNCTION rollout_stats_reset(queue_table regclass DEFAULT NULL, transaction_id text DEFAULT NULL,
+                                    version rollout_version DEFAULT NULL)
+RETURNS void AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rollout_stats_reset(regclass, text, rollout_version) IS
+	'forget the rollout_stats keys that match every argument given (all of them when none is)';
+REVOKE ALL ON FUNCTION rollout_stats_reset(regclass, text, rollout_version) FROM PUBLIC;
+
+CREATE FUNCTION rollout_stats_count_end(queue_table regclass, transaction_id text,
+                                        version rollout_version, outcome text, claim_token uuid)
+RETURNS void AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION rollout_stats_count_end(regclass, text, rollout_version, text, uuid) IS
+	'internal: counts the end of a claim on a driver table in rollout_stats';
+
+-- The end of a claim on a registered table, counted in rollout_stats under
+-- the row's transaction (the criteria id without a transaction column) and
+-- version; a refusal is counted for the row as it is.
+CREATE FUNCTION rollout_end_claim_rows(criteria_id text, key text, claim_token uuid,
+                                       next_due timestamptz, outcome text)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	c @extschema@.rollout_criteria;
+	key_type text;
+	row_key text;
+	row_transaction text;
+	row_version @extschema@.rollout_version;
+	changed bigint;
+BEGIN
+	SELECT * INTO c FROM @extschema@.rollout_criteria r WHERE r.criteria_id = rollout_end_claim_rows.criteria_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'criteria "%" does not exist', criteria_id USING ERRCODE = 'undefined_object';
+	END IF;
+	-- Finished task-queue rows are deleted, as rollout_complete does (and counts).
+	IF c.queue_table = '@extschema@.rollout_task_q'::regclass AND next_due IS NULL THEN
+		RETURN @extschema@.rollout_complete(key::bigint, claim_token);
+	END IF;
+	key_type := (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+	              WHERE attrelid = c.queue_table AND attname = c.key_column);
+	row_key := format('%s, %s',
+		CASE WHEN c.transaction_column IS NULL THEN quote_literal(c.criteria_id)
+		     ELSE quote_ident(c.transaction_column) || '::text' END,
+		CASE WHEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = c.queue_table
+		                     AND attname = c.version_column AND NOT attisdropped)
+		     THEN quote_ident(c.version_column) ELSE 'NULL::@extschema@.rollout_version' END);
+	EXECUTE format('UPDATE %s SET %I = $3, %I = NULL WHERE %I = CAST($1 AS %s) AND %I = $2 RETURNING %s',
+	               c.queue_table, c.due_column, c.token_column, c.key_column, key_type,
+	               c.token_column, row_key)
+		INTO row_transaction, row_version USING key, claim_token, next_due;
+	GET DIAGNOSTICS changed = ROW_COUNT;
+	IF changed = 0 THEN
+		EXECUTE format('SELECT %s FROM %s WHERE %I = CAST($1 AS %s)', row_key, c.queue_table,
+		               c.key_column, key_type)
+			INTO row_transaction, row_version USING key;
+	END IF;
+	PERFORM @extschema@.rollout_stats_count_end(c.queue_table, row_transaction, row_version,
+		CASE WHEN changed > 0 THEN outcome ELSE 'refused' END, claim_token);
+	RETURN changed > 0;
+END
+$$;
+COMMENT ON FUNCTION rollout_end_claim_rows(text, text, uuid, timestamptz, text) IS
+	'internal: the work of rollout_complete_rows and rollout_retry_rows';
+
+CREATE OR REPLACE FUNCTION rollout_complete_rows(criteria_id text, key text, claim_token uuid,
+                                                 next_due timestamptz DEFAULT NULL)
+RETURNS boolean LANGUAGE sql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+	SELECT @extschema@.rollout_end_claim_rows(criteria_id, key, claim_token, next_due, 'completed')
+$$;
+
+CREATE OR REPLACE FUNCTION rollout_retry_rows(criteria_id text, key text, claim_token uuid, delay interval)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+BEGIN
+	IF delay IS NULL OR delay < interval '0' THEN
+		RAISE EXCEPTION 'delay must be zero or positive, not %', coalesce(delay::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	RETURN @extschema@.rollout_end_claim_rows(criteria_id, key, claim_token,
+	                                           statement_timestamp() + delay, 'retried');
+END
+$$;

@@ -4,6 +4,8 @@
 // statement per criteria (see claim_criteria.cpp); this file resolves the
 // arguments, runs one of them, and returns the rows in materialize mode.
 #include "claim_criteria.hpp"
+#include "claim_token.hpp"
+#include "outcome_stats.hpp"
 #include "postgres_headers.hpp"
 #include "rollout_config.hpp"
 #include "version_setting.hpp"
@@ -18,23 +20,6 @@ struct ClaimRequest {
 	rollout::Version version;
 	Oid requested_row_type;  // InvalidOid: the task-queue form
 };
-
-// A token must differ from every other claim's, so that an agent whose lease
-// ran out cannot end the row's next claim; it need not be secret, as agents
-// read the queue's tokens anyway. The backend's generator, which PostgreSQL
-// seeds from pg_strong_random when the backend starts, gives 122 unique bits
-// without the trip into OpenSSL per claim that cost 4% of a claim.
-pg_uuid_t *new_claim_token()
-{
-	auto *token = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
-	const uint64 halves[2] = {pg_prng_uint64(&pg_global_prng_state),
-	                          pg_prng_uint64(&pg_global_prng_state)};
-	static_assert(sizeof(halves) == UUID_LEN, "a token is two 64-bit draws");
-	memcpy(token->data, halves, UUID_LEN);
-	token->data[6] = (token->data[6] & 0x0f) | 0x40;  // RFC 4122 version 4
-	token->data[8] = (token->data[8] & 0x3f) | 0x80;  // RFC 4122 variant
-	return token;
-}
 
 // The queue table's name as it can be pasted into SQL.
 const char *queue_table_name(const ClaimCriteria *criteria)
@@ -86,16 +71,25 @@ rollout::Version claimer_version(const ClaimCriteria *criteria, const ClaimReque
 	pg_unreachable();
 }
 
+// The statement returns the row, then its due date and claim token from
+// before the claim.
+constexpr int kClaimExtraColumns = 2;
+
 // Copies the claimed rows into the result, mapping past dropped columns of
-// the row type, which the claim statement does not return. The statement's
-// last column, the claim's lowest due date, is not part of the row.
-void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
+// the row type, which the claim statement does not return, and counts them
+// for rollout_stats.
+void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria,
+                        const ClaimSpec &spec)
 {
 	TupleDesc result_desc = rsinfo->setDesc;
 	TupleDesc claimed_desc = SPI_tuptable->tupdesc;
-	if (claimed_desc->natts != criteria->returned_columns + 1)
+	if (claimed_desc->natts != criteria->returned_columns + kClaimExtraColumns)
 		elog(ERROR, "rollout_claim: claim returned %d columns, expected %d",
-		     claimed_desc->natts, criteria->returned_columns + 1);
+		     claimed_desc->natts, criteria->returned_columns + kClaimExtraColumns);
+	const bool counting = outcome_stats_enabled();
+	const TimestampTz claimed_at = GetCurrentStatementStartTimestamp();
+	const AttrNumber version_attnum = criteria->direct.row_version_attnum;
+	OutcomeKey outcome = {spec.queue_relid, spec.stats_transaction, false, 0};
 
 	Datum *claimed_values = static_cast<Datum *>(palloc(claimed_desc->natts * sizeof(Datum)));
 	bool *claimed_nulls = static_cast<bool *>(palloc(claimed_desc->natts * sizeof(bool)));
@@ -118,6 +112,14 @@ void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria)
 		if (from != criteria->returned_columns)
 			elog(ERROR, "rollout_claim: row type of \"%s\" changed during the claim",
 			     get_rel_name(criteria->queue_relid));
+		if (counting) {
+			outcome.has_version = version_attnum != InvalidAttrNumber && !nulls[version_attnum - 1];
+			outcome.version = outcome.has_version ? DatumGetInt64(values[version_attnum - 1]) : 0;
+			const int due = claimed_desc->natts - 2;
+			count_claimed(outcome, claimed_at,
+			              claimed_nulls[due] ? claimed_at : DatumGetTimestampTz(claimed_values[due]),
+			              !claimed_nulls[claimed_desc->natts - 1]);
+		}
 		tuplestore_putvalues(rsinfo->setResult, result_desc, values, nulls);
 	}
 }
@@ -127,7 +129,7 @@ TimestampTz lowest_claimed_due()
 {
 	bool isnull;
 	const Datum due = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-	                                SPI_tuptable->tupdesc->natts, &isnull);
+	                                SPI_tuptable->tupdesc->natts - 1, &isnull);
 	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(due);
 }
 
@@ -148,7 +150,7 @@ uint64 claim_with_statement(ClaimCriteria *criteria, const ClaimSpec &spec,
 		SPI_execute_plan(claim_plan(criteria, spec.limit), args, nullptr, false, 0);
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "rollout_claim: claim failed: %s", SPI_result_code_string(rc));
-	store_claimed_rows(rsinfo, criteria);
+	store_claimed_rows(rsinfo, criteria, spec);
 	const uint64 claimed = SPI_processed;
 	if (claimed > 0)
 		*lowest_due = lowest_claimed_due();
@@ -182,7 +184,9 @@ Datum claim(FunctionCallInfo fcinfo, const ClaimRequest &request)
 	spec.limit = request.has_max_rows ? request.max_rows : criteria->batch_size;
 	spec.scan_start = claim_scan_start(&criteria->positions, version);
 	spec.lease = criteria->lease;
-	spec.token = new_claim_token();
+	spec.token = new_claim_token(GetCurrentStatementStartTimestamp());
+	spec.stats_transaction =
+		criteria->direct.has_transaction ? criteria->transaction_id : criteria->criteria_id;
 
 	uint64 claimed = 0;
 	TimestampTz lowest_due = DT_NOBEGIN;

@@ -4,33 +4,69 @@
 // completion deletes the row directly where it can (direct_completion.cpp).
 #include "direct_completion.hpp"
 #include "kept_plan.hpp"
+#include "outcome_stats.hpp"
 #include "postgres_headers.hpp"
 
 namespace {
 
+// Both return the row's transaction and version, for rollout_stats.
 constexpr const char *kCompleteSql =
 	"DELETE FROM %1$s.rollout_task_q WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
-	"AND claim_token OPERATOR(pg_catalog.=) $2";
+	"AND claim_token OPERATOR(pg_catalog.=) $2 RETURNING transaction_id, rollout_version";
 constexpr const char *kRetrySql =
 	"UPDATE %1$s.rollout_task_q SET available_date = pg_catalog.statement_timestamp() OPERATOR(pg_catalog.+) $3, "
 	"claim_token = NULL WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
-	"AND claim_token OPERATOR(pg_catalog.=) $2";
+	"AND claim_token OPERATOR(pg_catalog.=) $2 RETURNING transaction_id, rollout_version";
+// A refused completion or retry is counted for the row, if it is still there.
+constexpr const char *kRowKeySql =
+	"SELECT transaction_id, rollout_version FROM %1$s.rollout_task_q "
+	"WHERE task_q_key OPERATOR(pg_catalog.=) $1";
 
 KeptPlan complete_plan = {};
 KeptPlan retry_plan = {};
+KeptPlan row_key_plan = {};
 
-// Runs a fenced statement; true when it changed the row.
+// The transaction and version of the first row of the last SPI result.
+OutcomeKey returned_outcome(Oid task_q)
+{
+	OutcomeKey outcome = {task_q, nullptr, false, 0};
+	if (SPI_processed == 0)
+		return outcome;
+	bool isnull;
+	HeapTuple row = SPI_tuptable->vals[0];
+	const Datum transaction = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		outcome.transaction = TextDatumGetCString(transaction);
+	const Datum version = SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull);
+	outcome.has_version = !isnull;
+	outcome.version = isnull ? 0 : DatumGetInt64(version);
+	return outcome;
+}
+
+// Runs a fenced statement; true when it changed the row. Counts the outcome
+// for rollout_stats: `end` when it changed the row, else a refusal.
 bool run_fenced(KeptPlan *kept, const char *sql_format, Oid fn_oid, int nargs, Oid *argtypes,
-                Datum *args, int expected)
+                Datum *args, int expected, ClaimEnd end)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "rollout_ext: SPI_connect failed");
-	SPIPlanPtr plan =
-		kept_plan(kept, sql_format, get_func_namespace(fn_oid), nargs, argtypes);
+	const Oid schema = get_func_namespace(fn_oid);
+	SPIPlanPtr plan = kept_plan(kept, sql_format, schema, nargs, argtypes);
 	const int rc = SPI_execute_plan(plan, args, nullptr, false, 0);
 	if (rc != expected)
 		elog(ERROR, "rollout_ext: completion failed: %s", SPI_result_code_string(rc));
 	const bool changed = SPI_processed > 0;
+	if (outcome_stats_enabled()) {
+		const Oid task_q = get_relname_relid("rollout_task_q", schema);
+		if (!changed) {
+			Oid key_type = INT8OID;
+			SPIPlanPtr lookup = kept_plan(&row_key_plan, kRowKeySql, schema, 1, &key_type);
+			if (SPI_execute_plan(lookup, args, nullptr, true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "rollout_ext: reading the refused row failed");
+		}
+		count_claim_end(returned_outcome(task_q), changed ? end : ClaimEnd::refused,
+		                DatumGetUUIDP(args[1]));
+	}
 	SPI_finish();
 	return changed;
 }
@@ -58,7 +94,7 @@ Datum rollout_complete(PG_FUNCTION_ARGS)
 	Oid argtypes[2] = {INT8OID, UUIDOID};
 	Datum args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
 	PG_RETURN_BOOL(run_fenced(&complete_plan, kCompleteSql, fcinfo->flinfo->fn_oid, 2, argtypes,
-	                          args, SPI_OK_DELETE));
+	                          args, SPI_OK_DELETE_RETURNING, ClaimEnd::completed));
 }
 
 PG_FUNCTION_INFO_V1(rollout_retry);
@@ -78,7 +114,7 @@ Datum rollout_retry(PG_FUNCTION_ARGS)
 	Oid argtypes[3] = {INT8OID, UUIDOID, INTERVALOID};
 	Datum args[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
 	PG_RETURN_BOOL(run_fenced(&retry_plan, kRetrySql, fcinfo->flinfo->fn_oid, 3, argtypes, args,
-	                          SPI_OK_UPDATE));
+	                          SPI_OK_UPDATE_RETURNING, ClaimEnd::retried));
 }
 
 }  // extern "C"

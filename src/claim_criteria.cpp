@@ -123,10 +123,11 @@ void build_claim_sql(const QueueColumns &columns, Oid queue_relid, VersionMatch 
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-	                 "WITH c AS MATERIALIZED (SELECT q.%s AS claim_key, q.%s AS claim_due "
+	                 "WITH c AS MATERIALIZED (SELECT q.%s AS claim_key, q.%s AS claim_due, "
+	                 "q.%s AS claim_token_before "
 	                 "FROM %s q WHERE q.%s OPERATOR(pg_catalog.<=) pg_catalog.now() "
 	                 "AND q.%s OPERATOR(pg_catalog.>=) $5",
-	                 key, due, table, due, due);
+	                 key, due, token, table, due, due);
 	if (transaction != nullptr)
 		appendStringInfo(&sql, " AND q.%s OPERATOR(pg_catalog.=) $1",
 		                 quote_identifier(transaction));
@@ -169,7 +170,7 @@ void build_claim_sql(const QueueColumns &columns, Oid queue_relid, VersionMatch 
 		                 quote_identifier(count));
 	appendStringInfo(&sql,
 	                 " FROM c WHERE t.%s %s c.claim_key RETURNING t.*, c.claim_due AS "
-	                 "rollout_claim_due",
+	                 "rollout_claim_due, c.claim_token_before AS rollout_claim_token_before",
 	                 key, key_equals);
 	*update = MemoryContextStrdup(TopMemoryContext, sql.data);
 	resetStringInfo(&sql);
@@ -189,7 +190,9 @@ void build_claim_sql(const QueueColumns &columns, Oid queue_relid, VersionMatch 
 		++live_columns;
 	}
 	relation_close(rel, AccessShareLock);
-	appendStringInfo(&sql, ", u.rollout_claim_due FROM u ORDER BY u.rollout_claim_due, u.%s",
+	appendStringInfo(&sql,
+	                 ", u.rollout_claim_due, u.rollout_claim_token_before FROM u "
+	                 "ORDER BY u.rollout_claim_due, u.%s",
 	                 key);
 
 	*returned_columns = live_columns;

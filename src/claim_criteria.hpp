@@ -32,7 +32,7 @@ struct ClaimCriteria {
 	// sorts a batch. Parameters: $1 transaction text, $2 lease interval, $3
 	// token uuid, $4 caller's version rollout_version, $5 lowest due date to
 	// scan from timestamptz. It returns the table's columns, then the row's
-	// due date before the claim.
+	// due date and claim token before the claim.
 	char *claim_sql_head;
 	char *claim_sql_update;
 	char *claim_sql_ordered_select;

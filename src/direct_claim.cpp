@@ -2,6 +2,7 @@
 
 #include "direct_write.hpp"
 #include "claim_index.hpp"
+#include "outcome_stats.hpp"
 
 #include <initializer_list>
 
@@ -266,6 +267,8 @@ void plan_direct_claim(Oid queue_relid, VersionMatch match, const QueueColumns &
 	plan->hold_attnum =
 		columns.hold != nullptr ? get_attnum(queue_relid, columns.hold) : InvalidAttrNumber;
 	plan->has_transaction = columns.transaction != nullptr;
+	plan->row_version_attnum =
+		columns.version != nullptr ? get_attnum(queue_relid, columns.version) : InvalidAttrNumber;
 	if (!has_type(queue_relid, plan->due_attnum, TIMESTAMPTZOID) ||
 	    !has_type(queue_relid, plan->token_attnum, UUIDOID) ||
 	    (plan->count_attnum != InvalidAttrNumber &&
@@ -339,6 +342,9 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 	Datum *values = static_cast<Datum *>(palloc(desc->natts * sizeof(Datum)));
 	bool *nulls = static_cast<bool *>(palloc(desc->natts * sizeof(bool)));
 
+	const bool counting = outcome_stats_enabled();
+	const TimestampTz claimed_at = GetCurrentStatementStartTimestamp();
+	OutcomeKey outcome = {spec.queue_relid, spec.stats_transaction, false, 0};
 	*claimed = 0;
 	while (*claimed < static_cast<uint64>(spec.limit) &&
 	       index_getnext_slot(scan, ForwardScanDirection, found)) {
@@ -357,6 +363,14 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 		HeapTuple row = claimed_row(desc, plan, lease_end, spec.token, values, nulls);
 		ExecStoreHeapTuple(row, written, true);
 		write_claim(rel, &locked->tts_tid, written, snapshot, estate, target);
+		if (counting) {
+			// Attributed to the row's version; a token still on it is an
+			// earlier claim's whose lease ran out.
+			const AttrNumber v = plan.row_version_attnum;
+			outcome.has_version = v != InvalidAttrNumber && !locked->tts_isnull[v - 1];
+			outcome.version = outcome.has_version ? DatumGetInt64(locked->tts_values[v - 1]) : 0;
+			count_claimed(outcome, claimed_at, due, !locked->tts_isnull[plan.token_attnum - 1]);
+		}
 		tuplestore_puttuple(rsinfo->setResult, row);
 		if (*claimed == 0)
 			*lowest_due = due;

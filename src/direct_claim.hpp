@@ -2,12 +2,12 @@
 // the criteria's candidate rows in claim order, (transaction, version, due,
 // key) for an exact-version criteria and (transaction, due, key) for the
 // others, rollout_claim walks that index itself and moves each due row's
-// lease with a no-wait heap update. A base-version claim skips the rows of
-// higher versions on its way, as the statement's filter does. A
+// lease: it locks the row as FOR UPDATE SKIP LOCKED does, in heapam's own
+// no-wait mode, then updates it under that lock. A base-version claim skips
+// the rows of higher versions on its way, as the statement's filter does. A
 // row that another transaction holds or has changed since the scan saw it is
-// skipped, as SKIP LOCKED skips it, but nothing writes a row lock first: the
-// claim costs one row write, where the statement locks the row, then writes
-// it, and starts an executor to do so.
+// skipped. The row lock and the update are the statement's; what the direct
+// claim saves is the planner and the executor.
 //
 // Whatever the statement would do that a bare update does not sends the claim
 // to the statement instead: UPDATE triggers (foreign keys and deferrable
@@ -42,6 +42,7 @@ struct DirectClaimPlan {
 	VersionMatch match;         // exact: the index's column after the transaction
 	bool has_transaction;       // the index starts with the transaction column
 	AttrNumber version_attnum;  // read to skip higher versions when match is at_most
+	AttrNumber row_version_attnum;  // the row's version, for rollout_stats, whatever the match
 	Oid version_type;
 	AttrNumber due_attnum;
 	AttrNumber token_attnum;
@@ -65,6 +66,7 @@ struct ClaimSpec {
 	TimestampTz scan_start;  // DT_NOBEGIN: from the oldest entry
 	Interval lease;
 	const pg_uuid_t *token;
+	const char *stats_transaction;  // rollout_stats' transaction: the criteria id without a column
 };
 
 // Resolves the index and operators of a direct claim of queue_relid.

@@ -1,6 +1,7 @@
 #include "direct_completion.hpp"
 
 #include "direct_write.hpp"
+#include "outcome_stats.hpp"
 
 extern "C" {
 #include "access/nbtree.h"
@@ -35,6 +36,21 @@ Oid bigint_primary_key(Relation rel)
 	                  index->rd_opcintype[0] == INT8OID;
 	index_close(index, AccessShareLock);
 	return fits ? primary_key : InvalidOid;
+}
+
+// The row's transaction and version, for rollout_stats.
+OutcomeKey row_outcome(Oid relid, TupleTableSlot *slot)
+{
+	OutcomeKey outcome = {relid, nullptr, false, 0};
+	bool isnull;
+	const Datum transaction =
+		slot_getattr(slot, get_attnum(relid, "transaction_id"), &isnull);
+	if (!isnull)
+		outcome.transaction = TextDatumGetCString(transaction);
+	const Datum version = slot_getattr(slot, get_attnum(relid, "rollout_version"), &isnull);
+	outcome.has_version = !isnull;
+	outcome.version = isnull ? 0 : DatumGetInt64(version);
+	return outcome;
 }
 
 bool token_matches(TupleTableSlot *slot, AttrNumber token_attnum, const pg_uuid_t *token)
@@ -72,14 +88,22 @@ DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t 
 	TupleTableSlot *slot = table_slot_create(rel, nullptr);
 
 	DirectCompletion outcome = DirectCompletion::stale;
-	if (index_getnext_slot(scan, ForwardScanDirection, slot) &&
-	    token_matches(slot, token_attnum, token)) {
+	const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found && token_matches(slot, token_attnum, token)) {
 		TM_FailureData failure;
 		const TM_Result result =
 			table_tuple_delete(rel, &slot->tts_tid, GetCurrentCommandId(true), snapshot,
 			                   InvalidSnapshot, true, &failure, false);
 		outcome = result == TM_Ok ? DirectCompletion::completed
 		                          : DirectCompletion::needs_statement;
+	}
+	// The statement counts what it decides.
+	if (outcome != DirectCompletion::needs_statement && outcome_stats_enabled()) {
+		const OutcomeKey key =
+			found ? row_outcome(task_q_relid, slot) : OutcomeKey{task_q_relid, nullptr, false, 0};
+		count_claim_end(key, outcome == DirectCompletion::completed ? ClaimEnd::completed
+		                                                            : ClaimEnd::refused,
+		                token);
 	}
 
 	ExecDropSingleTupleTableSlot(slot);

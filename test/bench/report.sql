@@ -17,7 +17,9 @@
 --             tagging: against no tagging
 --   metric    claim: ours-claim-only against lease-floor (what finding the
 --             row adds to the write the lease needs anyway), ours against
---             cycle-floor (the same for claim + complete);
+--             cycle-floor (the same for claim + complete); ours-nostats:
+--             ours' throughput over this one's, minus 1 (what counting in
+--             rollout_stats costs, as a fraction; negative is lost);
 --             skew: V2 claimers' claims/s over V1 claimers';
 --             depth: latency over the same variant's at the smallest depth;
 --             soak: consumer throughput of the last window over the first;
@@ -57,6 +59,9 @@ SELECT r.*,
            r.tps / nullif((SELECT f.tps FROM runs f WHERE f.workload = 'claim' AND f.clients = r.clients
                             AND f.variant = CASE r.variant WHEN 'ours' THEN 'cycle-floor' ELSE 'lease-floor' END
                             AND f.rep = r.rep), 0)
+         WHEN r.workload = 'claim' AND r.variant = 'ours-nostats' THEN
+           (SELECT o.tps FROM runs o WHERE o.workload = 'claim' AND o.variant = 'ours'
+               AND o.clients = r.clients AND o.batch = r.batch AND o.rep = r.rep) / nullif(r.tps, 0) - 1
          WHEN r.workload = 'skew' AND r.variant LIKE '%-V2' THEN
            r.tps / nullif((SELECT v.tps FROM runs v WHERE v.workload = 'skew' AND v.clients = r.clients
                             AND v.variant = replace(r.variant, '-V2', '-V1') AND v.rep = r.rep), 0)
@@ -86,6 +91,7 @@ SELECT workload, variant, clients, batch, param, count(*) AS reps,
          WHEN workload = 'claim' AND count(metric_value) = 0 THEN NULL
          WHEN workload = 'claim' AND variant = 'ours' THEN 'vs cycle-floor'
          WHEN workload = 'claim' AND variant = 'ours-claim-only' THEN 'vs lease-floor'
+         WHEN workload = 'claim' AND variant = 'ours-nostats' THEN 'stats: ours/this - 1'
          WHEN workload = 'skew' AND variant LIKE '%-V2' THEN 'V2/V1 claims/s'
          WHEN workload = 'depth' THEN 'latency vs ' || (SELECT min(param) FROM runs WHERE workload = 'depth')
          WHEN workload = 'tagging' AND variant <> 'none' THEN 'time added vs none'
@@ -104,6 +110,8 @@ VALUES ('claim', 'ours', 4, 1, false, 'vs hand', 1.25, NULL::numeric),
        ('claim', 'ours-claim-only', 4, 1, false, 'vs floor', 0.9, NULL),
        ('claim', 'ours', 4, 10, false, 'vs hand', 1.1, NULL),
        ('claim', 'ours-churned', 4, 10, false, 'vs hand', 1.1, NULL),
+       ('claim', 'ours-nostats', 4, 1, false, 'value', -0.02, NULL),
+       ('claim', 'ours-nostats', 4, 10, false, 'value', -0.02, NULL),
        ('skew', 'ours-V2', NULL, NULL, false, 'value', 0.8, 1.2),
        ('depth', 'ours', NULL, NULL, true, 'value', NULL, 1.5),
        ('soak', 'ours', NULL, NULL, false, 'value', 0.9, NULL),
@@ -137,7 +145,7 @@ SELECT * FROM summary
           CASE WHEN workload = 'tagging'
                THEN array_position(ARRAY['none', 'default', 'plpgsql', 'plpgsql-bare', 'ours', 'plpgsql-inherit', 'ours-inherit'],
                                    variant)
-               ELSE array_position(ARRAY['ours', 'hand', 'ours-churned', 'hand-churned',
+               ELSE array_position(ARRAY['ours', 'ours-nostats', 'hand', 'ours-churned', 'hand-churned',
                                          'ours-claim-only', 'hand-claim-only', 'floor', 'lease-floor', 'cycle-floor',
                                          'ours-V1', 'ours-V2', 'hand-V1', 'hand-V2'],
                                    variant) END;

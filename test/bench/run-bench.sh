@@ -18,8 +18,9 @@
 #            write, then floor's: the least any claim + complete can cost),
 #            ours-churned and hand-churned (the same cycles on a queue whose
 #            oldest tenth was processed since its last VACUUM, as between two
-#            autovacuum passes), and ours-claim-only and hand-claim-only (the
-#            claim alone, 100 ms lease, batch 1: one row write, like floor)
+#            autovacuum passes), ours-claim-only and hand-claim-only (the
+#            claim alone, 100 ms lease, batch 1: one row write, like floor),
+#            and ours-nostats (ours with rollout.track_stats off)
 #   skew     99% of rows V1, 1% V2: V2 claimers' claims/s against V1's, both
 #            groups running at once
 #   depth    claim-only latency at queue depths 10k, 100k, 1M, 10M (QUICK: 10k,
@@ -242,6 +243,9 @@ for rep in $(seq 1 "$REPS"); do
 		if [ "$clients" = 4 ]; then
 			if [ "$QUICK" != 1 ] || [ "$rep" = 1 ]; then cases+=("floor:1" "lease-floor:1" "cycle-floor:1"); fi
 			cases+=("ours-claim-only:1" "hand-claim-only:1")
+			# The same cycles with rollout.track_stats off: what counting
+			# in rollout_stats costs.
+			for batch in $CLAIM_BATCHES; do cases+=("ours-nostats:$batch"); done
 			for batch in $CHURN_BATCHES; do cases+=("ours-churned:$batch" "hand-churned:$batch"); done
 		fi
 		for c in $(rotate "$rep" "${cases[@]}"); do
@@ -254,7 +258,8 @@ for rep in $(seq 1 "$REPS"); do
 			# floor's, so two of its transactions make one claim + complete.
 			writes_per_cycle=1
 			case $variant in
-			ours | ours-churned) table=rollout_task_q scripts=(-f "$BENCH_DIR/claim_ours_$shape.sql") ;;
+			ours | ours-churned | ours-nostats)
+				table=rollout_task_q scripts=(-f "$BENCH_DIR/claim_ours_$shape.sql") ;;
 			hand | hand-churned) table=hand_q scripts=(-f "$BENCH_DIR/claim_hand_$shape.sql") ;;
 			ours-claim-only) table=rollout_task_q scripts=(-f "$BENCH_DIR/depth_ours.sql") ;;
 			hand-claim-only) table=hand_q scripts=(-f "$BENCH_DIR/depth_hand.sql") ;;
@@ -280,7 +285,9 @@ for rep in $(seq 1 "$REPS"); do
 				psql_db bench -c "SELECT bench_churn('$table', '9.4', $CHURN_ROWS), bench_churn('$table', '10.1', $CHURN_ROWS)" \
 					-c "CHECKPOINT" >/dev/null
 			fi
-			pgbench_run "$log" bench "$clients" "$SECS" "${scripts[@]}" \
+			options=
+			if [ "$variant" = ours-nostats ]; then options="-c rollout.track_stats=off"; fi
+			PGOPTIONS=$options pgbench_run "$log" bench "$clients" "$SECS" "${scripts[@]}" \
 				-D vbase=$V1 -D vmix=1 -D batch="$batch"
 			if [ -n "$table" ]; then dry_note bench "$table"; fi
 			TPS=$(calc "$TPS / $writes_per_cycle")

@@ -49,6 +49,7 @@ psql_maint -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $D
 psql_db >/dev/null <<SQL
 CREATE EXTENSION rollout_ext;
 SELECT rollout_define_criteria('STRESS.0001', lease => '$LEASE', batch_size => 5);
+SELECT rollout_stats_reset() WHERE current_setting('shared_preload_libraries') ~ 'rollout_ext';
 
 -- Every task key the test created; each must end up completed exactly once or
 -- still be queued.
@@ -292,6 +293,29 @@ SELECT count(*) FILTER (WHERE NOT result),
        format('%s first actions on a still-current claim, all true (%s completions, %s retries)',
               count(*), count(*) FILTER (WHERE action <> 'retry'), count(*) FILTER (WHERE action = 'retry'))
   FROM att WHERE action <> 'replay' AND next_claimed_at IS NULL"
+
+# rollout_stats (where the library is preloaded) agrees with the logs: per
+# version, the claims counted are the claims logged, and every claim ended
+# exactly one way: completed, retried, expired (claimed again after its lease)
+# or still on its row.
+if [ "$(value "SELECT current_setting('shared_preload_libraries') ~ 'rollout_ext'")" = t ]; then
+	check "(i) rollout_stats per version: claimed = claims logged = completed + retried + expired + tokens still on rows" "
+	WITH stats AS (
+		SELECT version, claimed, completed, retried, expired FROM rollout_stats
+		 WHERE queue_table = 'rollout_task_q'::regclass AND transaction_id = 'STRESS.0001'),
+	logged AS (SELECT row_version AS version, count(*) AS claims FROM stress_claim GROUP BY 1),
+	holding AS (
+		SELECT rollout_version AS version, count(*) AS tokens FROM rollout_task_q
+		 WHERE transaction_id = 'STRESS.0001' AND claim_token IS NOT NULL GROUP BY 1)
+	SELECT count(*) FILTER (WHERE s.claimed IS DISTINCT FROM l.claims
+	                           OR s.claimed <> s.completed + s.retried + s.expired + coalesce(h.tokens, 0)),
+	       string_agg(format('%s: %s claimed (%s logged) = %s completed + %s retried + %s expired + %s held',
+	                         rollout_version_format(l.version), s.claimed, l.claims, s.completed,
+	                         s.retried, s.expired, coalesce(h.tokens, 0)), '; ' ORDER BY l.version)
+	  FROM logged l LEFT JOIN stats s USING (version) LEFT JOIN holding h USING (version)"
+else
+	echo "   info: the library is not preloaded here, so rollout_stats is not checked"
+fi
 
 # Not a check: how often a lease measured from the claim transaction's start
 # had already run out by the time the claim returned.

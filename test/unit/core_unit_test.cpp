@@ -1,5 +1,6 @@
 // Unit tests of the pure C++ core (versions and routing), without
 // PostgreSQL. Prints "unit: N passed, N failed".
+#include "histogram.hpp"
 #include "routing.hpp"
 #include "version.hpp"
 
@@ -246,6 +247,33 @@ int main()
 	}
 	check(at10 >= 9500 && at10 <= 10500, "10% ramp routes " + std::to_string(at10) + " of 100000");
 	check(monotone, "ramps are monotone and 0%/100% are absolute");
+
+	// Histogram buckets: under 1 ms, then powers of two in ms.
+	check(rollout::histogram_bucket(-5) == 0 && rollout::histogram_bucket(999) == 0,
+	      "durations under 1 ms are bucket 0");
+	check(rollout::histogram_bucket(1000) == 1 && rollout::histogram_bucket(1999) == 1 &&
+	          rollout::histogram_bucket(2000) == 2 && rollout::histogram_bucket(3999) == 2 &&
+	          rollout::histogram_bucket(4000) == 3,
+	      "bucket i holds [2^(i-1), 2^i) ms");
+	check(rollout::histogram_bucket(INT64_MAX) == rollout::kHistogramBuckets - 1,
+	      "the last bucket takes everything above");
+	bool bounds_hold = true;
+	for (std::int64_t us : {0LL, 1500LL, 70000LL, 5000000LL, 86400000000LL}) {
+		const int b = rollout::histogram_bucket(us);
+		const double ms = static_cast<double>(us) / 1000.0;
+		bounds_hold &= rollout::histogram_bucket_lower_ms(b) <= ms &&
+		               (b == rollout::kHistogramBuckets - 1 || ms < rollout::histogram_bucket_upper_ms(b));
+	}
+	check(bounds_hold, "a duration lies within its bucket's bounds");
+	std::int64_t counts[rollout::kHistogramBuckets] = {};
+	check(rollout::histogram_quantile_ms(counts, 0.5) < 0, "no samples: no quantile");
+	counts[rollout::histogram_bucket(1500)] = 100;  // 100 samples in [1, 2) ms
+	check(rollout::histogram_quantile_ms(counts, 0.5) == 1.5, "median interpolated within its bucket");
+	counts[rollout::histogram_bucket(100000)] = 900;  // 900 in [64, 128) ms
+	const double p50 = rollout::histogram_quantile_ms(counts, 0.5);
+	const double p99 = rollout::histogram_quantile_ms(counts, 0.99);
+	check(p50 >= 64 && p50 < 128 && p99 > p50 && p99 <= 128, "quantiles follow the counts");
+	check(rollout::histogram_quantile_ms(counts, 0.05) < 2, "a low quantile falls in the low bucket");
 
 	std::printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
