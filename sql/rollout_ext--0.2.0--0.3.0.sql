@@ -346,3 +346,8 @@ BEGIN
 	                                           statement_timestamp() + delay, 'retried');
 END
 $$;
+
+CREATE FUNCTION rollout_histogram_quantile(histogram bigint[], q double precision)
+RETURNS interval AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rollout_histogram_quantile(bigint[], double precision) IS
+	'the q-quantile of a rollout_stats work_time or wait_time histogram (or of several summed bucket by bucket)';

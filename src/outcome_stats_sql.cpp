@@ -158,6 +158,35 @@ Datum rollout_stats_reset(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+// The q-quantile of a work_time or wait_time histogram, or of several summed
+// bucket by bucket (the histograms of several keys); NULL when it is empty.
+PG_FUNCTION_INFO_V1(rollout_histogram_quantile);
+Datum rollout_histogram_quantile(PG_FUNCTION_ARGS)
+{
+	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
+	const double q = PG_GETARG_FLOAT8(1);
+	if (!(q > 0 && q <= 1))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("q must be above 0 and at most 1, not %g", q)));
+	Datum *elements;
+	bool *element_nulls;
+	int n;
+	deconstruct_array(array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements,
+	                  &element_nulls, &n);
+	if (ARR_NDIM(array) > 1 || n != rollout::kHistogramBuckets)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("a histogram has %d buckets, not %d", rollout::kHistogramBuckets, n)));
+	int64 counts[rollout::kHistogramBuckets];
+	for (int i = 0; i < n; ++i)
+		counts[i] = element_nulls[i] ? 0 : DatumGetInt64(elements[i]);
+	Datum value;
+	bool isnull;
+	quantile(counts, q, &value, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	return value;
+}
+
 // rollout_complete_rows and rollout_retry_rows (PL/pgSQL) count here what
 // their UPDATE did: outcome is 'completed', 'retried' or 'refused'.
 PG_FUNCTION_INFO_V1(rollout_stats_count_end);

@@ -1,6 +1,7 @@
 #include "final_audit.hpp"
 
 #include "agent_catalog.hpp"
+#include "outcomes.hpp"
 #include "text_table.hpp"
 
 #include <cstdio>
@@ -246,6 +247,24 @@ bool run_final_audit(PgConn &c, const Versions &versions, const Stats &stats,
 	}
 	for (const std::string &line : stages.render())
 		std::printf("  %s\n", line.c_str());
+
+	try {
+		PgResult outcomes = c.exec(kOutcomesSql);
+		std::printf("\noutcomes by the rows' versions (rollout_stats):\n");
+		TextTable table({"version", "claimed", "completed", "failed", "failure %", "work p95"});
+		for (int i = 0; i < outcomes.rows(); ++i) {
+			std::string name = outcomes.text(i, 0);
+			for (const VersionInfo &v : versions)
+				if (v.numeric == name)
+					name = v.name();
+			table.add({name, outcomes.text(i, 1), outcomes.text(i, 2), outcomes.text(i, 3),
+			           outcomes.text(i, 4), outcomes.text(i, 5)});
+		}
+		for (const std::string &line : table.render())
+			std::printf("  %s\n", line.c_str());
+	} catch (const PgError &e) {
+		std::printf("\nno rollout_stats: %s\n", e.what());
+	}
 
 	print_list(c, "\nrows processed by an agent of the wrong version (first 10):",
 	           "SELECT agent_name || ' ' || agent_instance || ' (' || agent_version::text || ') ' || "

@@ -1,6 +1,7 @@
 #include "progress.hpp"
 
 #include "agent_catalog.hpp"
+#include "outcomes.hpp"
 #include "session.hpp"
 #include "text_table.hpp"
 
@@ -115,9 +116,26 @@ void ProgressDisplay::read_backlog()
 	}
 }
 
+void ProgressDisplay::read_outcomes()
+{
+	if (!outcomes_available_)
+		return;
+	try {
+		PgResult r = conn_->exec(kOutcomesSql);
+		for (int i = 0; i < r.rows(); ++i)
+			for (const VersionInfo &v : versions_)
+				if (v.numeric == r.text(i, 0))
+					outcomes_[v.index] = Outcomes{r.text(i, 4), r.text(i, 5)};
+	} catch (const PgError &e) {
+		outcomes_available_ = false;  // not preloaded (55000): say so once
+		events_.add(std::string("progress: no rollout_stats: ") + e.what());
+	}
+}
+
 void ProgressDisplay::refresh(bool last)
 {
 	read_backlog();
+	read_outcomes();
 	const double now = Clock::elapsed();
 	const double interval = now - last_time_ > 0.05 ? now - last_time_ : 1.0;
 	double claims_per_second[kVersionCount];
@@ -155,7 +173,7 @@ std::vector<std::string> ProgressDisplay::table_lines(double claims_per_second[k
 	std::vector<std::string> header{"version", "orders"};
 	for (int s = 0; s < kStageCount; ++s)
 		header.push_back(stage_short_name(static_cast<Stage>(s)));
-	for (const char *h : {"retry", "lost", "backlog r/l/s", "claims/s"})
+	for (const char *h : {"retry", "lost", "backlog r/l/s", "claims/s", "fail%", "work p95"})
 		header.push_back(h);
 	TextTable table(header);
 	for (const VersionInfo &v : versions_) {
@@ -169,6 +187,8 @@ std::vector<std::string> ProgressDisplay::table_lines(double claims_per_second[k
 		row.push_back(std::to_string(b.ready) + "/" + std::to_string(b.leased) + "/" +
 		              std::to_string(b.later));
 		row.push_back(fixed(claims_per_second[v.index], 0));
+		row.push_back(outcomes_[v.index].failure_rate);
+		row.push_back(outcomes_[v.index].work_p95);
 		table.add(row);
 	}
 	std::vector<std::string> lines;
@@ -209,9 +229,11 @@ void ProgressDisplay::print_plain(double claims_per_second[kVersionCount])
 		const VersionCounters &c = stats_.version[v.index];
 		const Backlog &b = backlog_[v.index];
 		std::snprintf(part, sizeof part,
-		              " | %s: orders %ld, done %ld, retries %ld, backlog %ld/%ld/%ld, %.0f claims/s",
+		              " | %s: orders %ld, done %ld, retries %ld, backlog %ld/%ld/%ld, %.0f claims/s, "
+		              "failures %s%%, work p95 %s",
 		              v.name().c_str(), c.orders_created.load(), total_done(c), c.retries.load(),
-		              b.ready, b.leased, b.later, claims_per_second[v.index]);
+		              b.ready, b.leased, b.later, claims_per_second[v.index],
+		              outcomes_[v.index].failure_rate.c_str(), outcomes_[v.index].work_p95.c_str());
 		line += part;
 	}
 	std::printf("%s\n", line.c_str());

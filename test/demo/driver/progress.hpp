@@ -46,10 +46,16 @@ private:
 		long leased = 0;
 		long later = 0;
 	};
+	// From rollout_stats, by the rows' versions ("-" where not preloaded).
+	struct Outcomes {
+		std::string failure_rate = "-";
+		std::string work_p95 = "-";
+	};
 
 	void run();
 	void refresh(bool last);
 	void read_backlog();
+	void read_outcomes();
 	std::vector<std::string> table_lines(double claims_per_second[kVersionCount]) const;
 	void draw_terminal(const std::vector<std::string> &lines);
 	void print_plain(double claims_per_second[kVersionCount]);
@@ -62,6 +68,8 @@ private:
 	std::unique_ptr<PgConn> conn_;
 	std::string criteria_array_;
 	std::array<Backlog, kVersionCount> backlog_{};
+	std::array<Outcomes, kVersionCount> outcomes_{};
+	bool outcomes_available_ = true;
 	long untagged_backlog_ = 0;
 	std::array<long, kVersionCount> last_claimed_{};
 	double last_time_ = 0;
