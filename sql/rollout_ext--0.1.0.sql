@@ -14,8 +14,8 @@
 --                 form); rollout_route_bucket (STABLE, and its scheme form);
 --                 rollout_ramp.scheme; rollout_lb_config and
 --                 rollout_require_autocommit (new); rollout_complete_rows
---                 (through the new rollout_end_claim_rows); rollout_stats and
---                 its functions (new).
+--                 (through the new rollout_end_claim_rows); rollout_stats,
+--                 its functions and rollout_histogram_quantile (new).
 
 \echo Use "CREATE EXTENSION rollout_ext" to load this file. \quit
 
