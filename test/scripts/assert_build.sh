@@ -21,7 +21,7 @@ CACHE=${ASSERT_PG_CACHE:-/var/cache/rollout_ext}
 PREFIX=$CACHE/pg15-assert
 CONFIGURE_FLAGS=(--enable-cassert --enable-debug --enable-tap-tests --without-icu
 	--without-readline "--prefix=$PREFIX")
-BUILD_PACKAGES=(bison flex zlib1g-dev libipc-run-perl dpkg-dev)
+BUILD_PACKAGES=(bison flex zlib1g-dev libipc-run-perl dpkg-dev bzip2)
 
 log() { echo "assert_build: $*" >&2; }
 
