@@ -49,23 +49,6 @@ export PG_BINDIR=$bindir
 PG_CONFIG=$bindir/../bin/pg_config
 source test/scripts/cluster.sh
 set +e
-# Not preloaded, unlike the other test clusters: pg_regress and the specs
-# then also run with the library loaded at each backend's first call, the
-# installation without shared_preload_libraries (version_setting_1.out).
-start_cluster -c fsync=off -c shared_preload_libraries=
-trap 'stop_cluster; summary' EXIT
-"$PG_BINDIR/psql" -X -At -c "SHOW debug_assertions"
-
-log=$(mktemp /tmp/rollout_assert.XXXXXX)
-make -s installcheck-regress PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
-count_regress pg_regress "$log"
-[ -s regression.diffs ] && cat regression.diffs
-make -s installcheck-isolation PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
-count_regress isolation "$log"
-[ -s output_iso/regression.diffs ] && cat output_iso/regression.diffs
-bash test/stress/claim_stress.sh >"$log" 2>&1
-grep -E '^(ok|FAIL)' "$log"
-count_script stress "$log"
 # A failed assertion prints TRAP: and aborts the backend (signal 6).
 no_failed_assertion() {
 	local suite=$1 server_log=$2
@@ -78,8 +61,31 @@ no_failed_assertion() {
 		add "$suite: no failed assertion" 1 0
 	fi
 }
-no_failed_assertion "regress, isolation, stress" "$CLUSTER_DIR/server.log"
-stop_cluster
+
+log=$(mktemp /tmp/rollout_assert.XXXXXX)
+# pg_regress, the specs and the claim stress twice: with the library loaded
+# at each backend's first call (the installation without
+# shared_preload_libraries, version_setting_1.out and outcome_stats_1.out),
+# then preloaded, where rollout_stats counts in shared memory.
+for loading in lazy preloaded; do
+	if [ "$loading" = lazy ]; then
+		start_cluster -c fsync=off -c shared_preload_libraries=
+	else
+		start_cluster -c fsync=off
+	fi
+	trap 'stop_cluster; summary' EXIT
+	make -s installcheck-regress PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
+	count_regress "pg_regress ($loading)" "$log"
+	[ -s regression.diffs ] && cat regression.diffs
+	make -s installcheck-isolation PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
+	count_regress "isolation ($loading)" "$log"
+	[ -s output_iso/regression.diffs ] && cat output_iso/regression.diffs
+	bash test/stress/claim_stress.sh >"$log" 2>&1
+	grep -E '^(ok|FAIL)' "$log"
+	count_script stress "$log"
+	no_failed_assertion "regress, isolation, stress ($loading)" "$CLUSTER_DIR/server.log"
+	stop_cluster
+done
 crash_logs=$(mktemp -d /tmp/rollout_assert_crash.XXXXXX)
 CRASH_KEEP_LOGS=$crash_logs bash test/reliability/crash_test.sh >"$log" 2>&1
 grep -E '^(ok|FAIL)' "$log"
