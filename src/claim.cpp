@@ -89,7 +89,8 @@ void store_claimed_rows(ReturnSetInfo *rsinfo, const ClaimCriteria *criteria,
 	const bool counting = outcome_stats_enabled();
 	const TimestampTz claimed_at = GetCurrentStatementStartTimestamp();
 	const AttrNumber version_attnum = criteria->direct.row_version_attnum;
-	OutcomeKey outcome = {spec.queue_relid, spec.stats_transaction, false, 0};
+	OutcomeKey outcome =
+		counting ? outcome_key(spec.queue_relid, spec.stats_transaction) : OutcomeKey{};
 
 	Datum *claimed_values = static_cast<Datum *>(palloc(claimed_desc->natts * sizeof(Datum)));
 	bool *claimed_nulls = static_cast<bool *>(palloc(claimed_desc->natts * sizeof(bool)));

@@ -29,14 +29,12 @@ KeptPlan row_key_plan = {};
 // The transaction and version of the first row of the last SPI result.
 OutcomeKey returned_outcome(Oid task_q)
 {
-	OutcomeKey outcome = {task_q, nullptr, false, 0};
 	if (SPI_processed == 0)
-		return outcome;
+		return outcome_key(task_q, nullptr);
 	bool isnull;
 	HeapTuple row = SPI_tuptable->vals[0];
 	const Datum transaction = SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		outcome.transaction = TextDatumGetCString(transaction);
+	OutcomeKey outcome = outcome_key(task_q, isnull ? nullptr : TextDatumGetCString(transaction));
 	const Datum version = SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull);
 	outcome.has_version = !isnull;
 	outcome.version = isnull ? 0 : DatumGetInt64(version);

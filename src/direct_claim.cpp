@@ -344,7 +344,8 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 
 	const bool counting = outcome_stats_enabled();
 	const TimestampTz claimed_at = GetCurrentStatementStartTimestamp();
-	OutcomeKey outcome = {spec.queue_relid, spec.stats_transaction, false, 0};
+	OutcomeKey outcome =
+		counting ? outcome_key(spec.queue_relid, spec.stats_transaction) : OutcomeKey{};
 	*claimed = 0;
 	while (*claimed < static_cast<uint64>(spec.limit) &&
 	       index_getnext_slot(scan, ForwardScanDirection, found)) {

@@ -41,12 +41,10 @@ Oid bigint_primary_key(Relation rel)
 // The row's transaction and version, for rollout_stats.
 OutcomeKey row_outcome(Oid relid, TupleTableSlot *slot)
 {
-	OutcomeKey outcome = {relid, nullptr, false, 0};
 	bool isnull;
 	const Datum transaction =
 		slot_getattr(slot, get_attnum(relid, "transaction_id"), &isnull);
-	if (!isnull)
-		outcome.transaction = TextDatumGetCString(transaction);
+	OutcomeKey outcome = outcome_key(relid, isnull ? nullptr : TextDatumGetCString(transaction));
 	const Datum version = slot_getattr(slot, get_attnum(relid, "rollout_version"), &isnull);
 	outcome.has_version = !isnull;
 	outcome.version = isnull ? 0 : DatumGetInt64(version);
@@ -100,7 +98,7 @@ DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t 
 	// The statement counts what it decides.
 	if (outcome != DirectCompletion::needs_statement && outcome_stats_enabled()) {
 		const OutcomeKey key =
-			found ? row_outcome(task_q_relid, slot) : OutcomeKey{task_q_relid, nullptr, false, 0};
+			found ? row_outcome(task_q_relid, slot) : outcome_key(task_q_relid, nullptr);
 		count_claim_end(key, outcome == DirectCompletion::completed ? ClaimEnd::completed
 		                                                            : ClaimEnd::refused,
 		                token);

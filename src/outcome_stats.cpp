@@ -37,9 +37,7 @@ struct StatsFileHeader {
 	int32 entries;
 };
 
-#if PG_VERSION_NUM >= 150000
 shmem_request_hook_type previous_shmem_request = nullptr;
-#endif
 shmem_startup_hook_type previous_shmem_startup = nullptr;
 
 Size stats_memory_size()
@@ -50,10 +48,8 @@ Size stats_memory_size()
 
 void request_stats_memory()
 {
-#if PG_VERSION_NUM >= 150000
 	if (previous_shmem_request != nullptr)
 		previous_shmem_request();
-#endif
 	RequestAddinShmemSpace(stats_memory_size());
 	RequestNamedLWLockTranche("rollout_ext", 1);
 }
@@ -159,7 +155,11 @@ struct PendingEntry {
 };
 
 HTAB *pending = nullptr;
-bool pending_empty = true;
+
+bool nothing_pending()
+{
+	return pending == nullptr || hash_get_num_entries(pending) == 0;
+}
 
 StatsKey stats_key(const OutcomeKey &outcome)
 {
@@ -169,10 +169,7 @@ StatsKey stats_key(const OutcomeKey &outcome)
 	key.relid = outcome.relid;
 	key.version = outcome.has_version ? outcome.version : kUntaggedVersion;
 	key.transaction_known = outcome.transaction != nullptr;
-	if (key.transaction_known)
-		key.transaction_hash = hash_bytes_extended(
-			reinterpret_cast<const unsigned char *>(outcome.transaction),
-			static_cast<int>(strlen(outcome.transaction)), 0);
+	key.transaction_hash = outcome.transaction_hash;
 	return key;
 }
 
@@ -202,7 +199,6 @@ StatsCounters &pending_counters(const OutcomeKey &outcome)
 			entry->transaction[len] = '\0';
 		}
 	}
-	pending_empty = false;
 	return entry->counters;
 }
 
@@ -223,24 +219,19 @@ void add_counters(StatsCounters *into, const StatsCounters &delta)
 
 void discard_pending(int from_level)
 {
-	if (pending == nullptr || pending_empty)
+	if (nothing_pending())
 		return;
 	HASH_SEQ_STATUS scan;
 	hash_seq_init(&scan, pending);
-	bool any_left = false;
-	while (auto *entry = static_cast<PendingEntry *>(hash_seq_search(&scan))) {
+	while (auto *entry = static_cast<PendingEntry *>(hash_seq_search(&scan)))
 		if (entry->key.level >= from_level)
 			hash_search(pending, &entry->key, HASH_REMOVE, nullptr);
-		else
-			any_left = true;
-	}
-	pending_empty = !any_left;
 }
 
 // A committed subtransaction's counts become its parent's.
 void merge_into_parent(int level)
 {
-	if (pending == nullptr || pending_empty)
+	if (nothing_pending())
 		return;
 	HASH_SEQ_STATUS scan;
 	hash_seq_init(&scan, pending);
@@ -263,7 +254,7 @@ void merge_into_parent(int level)
 
 void flush_pending()
 {
-	if (pending == nullptr || pending_empty)
+	if (nothing_pending())
 		return;
 	HASH_SEQ_STATUS scan;
 	hash_seq_init(&scan, pending);
@@ -272,7 +263,6 @@ void flush_pending()
 			stats_add(entry->key.key, entry->transaction, entry->counters);
 		hash_search(pending, &entry->key, HASH_REMOVE, nullptr);
 	}
-	pending_empty = true;
 }
 
 void on_transaction_end(XactEvent event, void *)
@@ -319,7 +309,7 @@ void stats_add(const StatsKey &key, const char *transaction, const StatsCounters
 {
 	LWLockAcquire(stats_shared->lock, LW_SHARED);
 	auto *entry = static_cast<StatsEntry *>(hash_search(stats_hash, &key, HASH_FIND, nullptr));
-	StatsCounters into_overflow = {};
+	bool into_overflow = false;
 	if (entry == nullptr) {
 		LWLockRelease(stats_shared->lock);
 		LWLockAcquire(stats_shared->lock, LW_EXCLUSIVE);
@@ -339,7 +329,7 @@ void stats_add(const StatsKey &key, const char *transaction, const StatsCounters
 				hash_search(stats_hash, &overflow_key, HASH_FIND, nullptr));
 			if (entry == nullptr)
 				entry = make_entry(overflow_key, "");
-			into_overflow.overflowed = 1;
+			into_overflow = true;
 		}
 	}
 	if (entry == nullptr) {
@@ -349,7 +339,7 @@ void stats_add(const StatsKey &key, const char *transaction, const StatsCounters
 	} else {
 		SpinLockAcquire(&entry->mutex);
 		add_counters(&entry->counters, delta);
-		entry->counters.overflowed += into_overflow.overflowed;
+		entry->counters.overflowed += into_overflow ? 1 : 0;
 		SpinLockRelease(&entry->mutex);
 	}
 	LWLockRelease(stats_shared->lock);
@@ -372,12 +362,8 @@ void init_outcome_stats()
 		"rollout.stats_max", "How many keys (table, transaction, version) rollout_stats keeps.",
 		"Past it, a database's new keys are counted in its overflow row.", &stats_max, 1000,
 		100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-#if PG_VERSION_NUM >= 150000
 	previous_shmem_request = shmem_request_hook;
 	shmem_request_hook = request_stats_memory;
-#else
-	request_stats_memory();
-#endif
 	previous_shmem_startup = shmem_startup_hook;
 	shmem_startup_hook = start_stats_memory;
 }
@@ -385,6 +371,16 @@ void init_outcome_stats()
 bool outcome_stats_enabled()
 {
 	return track_stats && stats_hash != nullptr;
+}
+
+OutcomeKey outcome_key(Oid relid, const char *transaction)
+{
+	OutcomeKey key = {relid, transaction, 0, false, 0};
+	if (transaction != nullptr)
+		key.transaction_hash =
+			hash_bytes_extended(reinterpret_cast<const unsigned char *>(transaction),
+			                    static_cast<int>(strlen(transaction)), 0);
+	return key;
 }
 
 void count_claimed(const OutcomeKey &key, TimestampTz claimed_at, TimestampTz due, bool expired)

@@ -23,9 +23,14 @@ bool outcome_stats_enabled();
 struct OutcomeKey {
 	Oid relid;
 	const char *transaction;
+	uint64 transaction_hash;
 	bool has_version;  // false: an untagged row, or unknown
 	rollout::Version version;
 };
+
+// The key of rows of relid and transaction, of no version yet. It hashes the
+// transaction, so a claim makes it once and sets each row's version.
+OutcomeKey outcome_key(Oid relid, const char *transaction);
 
 // A row handed out by a claim made at claimed_at. `due` is the row's due
 // date before the claim; `expired` says another claim's token was still on

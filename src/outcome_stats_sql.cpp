@@ -197,9 +197,9 @@ Datum rollout_stats_count_end(PG_FUNCTION_ARGS)
 		                errmsg("queue_table and outcome must not be null")));
 	if (!outcome_stats_enabled())
 		PG_RETURN_VOID();
-	OutcomeKey key = {PG_GETARG_OID(0), nullptr, !PG_ARGISNULL(2), 0};
-	if (!PG_ARGISNULL(1))
-		key.transaction = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	OutcomeKey key =
+		outcome_key(PG_GETARG_OID(0), PG_ARGISNULL(1) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	key.has_version = !PG_ARGISNULL(2);
 	if (key.has_version)
 		key.version = DatumGetInt64(PG_GETARG_DATUM(2));
 	const char *outcome = text_to_cstring(PG_GETARG_TEXT_PP(3));
