@@ -21,6 +21,7 @@ import time
 
 import psycopg
 
+from nginx_private import nginx_config
 from tap_lines import Checks
 
 RAMPS = ["0.01", "1", "10", "37.5", "50", "99.99", "100", "0"]
@@ -98,19 +99,7 @@ def wait_for_port(port, proc):
 
 
 def nginx_conf(workdir, port, snippet):
-    return f"""daemon off;
-worker_processes 1;
-pid {workdir}/nginx.pid;
-error_log {workdir}/nginx-error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    keepalive_requests 1000000;
+    return nginx_config(workdir, "nginx", f"""    keepalive_requests 1000000;
 {snippet}
     server {{
         listen 127.0.0.1:{port};
@@ -118,9 +107,7 @@ http {{
             default_type text/plain;
             return 200 $rollout_backend;
         }}
-    }}
-}}
-"""
+    }}""")
 
 
 def haproxy_conf(workdir, port, snippet):

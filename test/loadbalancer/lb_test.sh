@@ -26,7 +26,7 @@ ensure_packages LB_PACKAGES
 # The tests start their own nginx and HAProxy, on ports of their own.
 echo "== $(/usr/sbin/nginx -v 2>&1), $(/usr/sbin/haproxy -v | head -n1 | cut -d' ' -f1-3)"
 
-export PYTHONPATH=$REPO_ROOT/test/python
+export PYTHONPATH=$REPO_ROOT/test/python:$REPO_ROOT/test/loadbalancer
 start_cluster -c fsync=off
 WORK=$(mktemp -d /tmp/rollout_lb.XXXXXX)
 cleanup() {

@@ -32,6 +32,7 @@ import time
 
 import psycopg
 
+from nginx_private import nginx_config
 from tap_lines import Checks
 
 check = Checks("runbook: ")
@@ -94,19 +95,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def nginx_conf(workdir, port, v1, v2, snippet):
-    return f"""daemon off;
-worker_processes 1;
-pid {workdir}/walk-nginx.pid;
-error_log {workdir}/walk-nginx-error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    upstream v1 {{ server 127.0.0.1:{v1}; keepalive 8; }}
+    return nginx_config(workdir, "walk-nginx", f"""    upstream v1 {{ server 127.0.0.1:{v1}; keepalive 8; }}
     upstream v2 {{ server 127.0.0.1:{v2}; keepalive 8; }}
 {snippet}
     server {{
@@ -116,9 +105,7 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }}
-    }}
-}}
-"""
+    }}""")
 
 
 class Traffic:
