@@ -2,6 +2,7 @@
 
 #include "direct_write.hpp"
 #include "claim_index.hpp"
+#include "index_search.hpp"
 #include "outcome_stats.hpp"
 
 #include <initializer_list>
@@ -122,7 +123,11 @@ EState *index_insert_state(Relation rel, const DirectClaimPlan &plan, ResultRelI
 	permissions->relid = entry->relid;
 	permissions->updatedCols = updated;
 	entry->perminfoindex = 1;
+#if PG_VERSION_NUM >= 180000
+	ExecInitRangeTable(estate, list_make1(entry), list_make1(permissions), bms_make_singleton(1));
+#else
 	ExecInitRangeTable(estate, list_make1(entry), list_make1(permissions));
+#endif
 #else
 	entry->updatedCols = updated;
 	ExecInitRangeTable(estate, list_make1(entry));
@@ -327,7 +332,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 	EState *estate = index_insert_state(rel, plan, &target);
 	ScanKeyData keys[4];
 	const int nkeys = scan_keys(plan, spec, GetCurrentTransactionStartTimestamp(), keys);
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+	IndexScanDesc scan = begin_index_scan(rel, index, snapshot, nkeys);
 	index_rescan(scan, keys, nkeys, nullptr, 0);
 
 	// The lease counts from the claim statement, as in the statement form.

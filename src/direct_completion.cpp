@@ -1,6 +1,7 @@
 #include "direct_completion.hpp"
 
 #include "direct_write.hpp"
+#include "index_search.hpp"
 #include "outcome_stats.hpp"
 
 extern "C" {
@@ -81,7 +82,7 @@ DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t 
 	Snapshot snapshot = begin_direct_statement();
 	ScanKeyData key_equals;
 	ScanKeyInit(&key_equals, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-	IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+	IndexScanDesc scan = begin_index_scan(rel, index, snapshot, 1);
 	index_rescan(scan, &key_equals, 1, nullptr, 0);
 	TupleTableSlot *slot = table_slot_create(rel, nullptr);
 

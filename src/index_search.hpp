@@ -1,6 +1,6 @@
-// Finding an index of a table that can serve a given lookup: the shared part
-// of the parent probe (parent_probe.cpp) and the claim's index
-// (claim_index.cpp).
+// Finding and scanning indexes: the shared part of the parent probe
+// (parent_probe.cpp), the claim's index (claim_index.cpp) and the direct
+// claim and completion.
 #pragma once
 
 #include "postgres_headers.hpp"
@@ -8,6 +8,10 @@
 extern "C" {
 #include "access/genam.h"
 }
+
+// index_beginscan without instrumentation, which PostgreSQL 18 added as an
+// argument.
+IndexScanDesc begin_index_scan(Relation heap, Relation index, Snapshot snapshot, int nkeys);
 
 // A live, valid btree index with at least nleading key columns, none of them
 // an expression. Whether its predicate matters is the caller's to judge.

@@ -102,7 +102,7 @@ bool probe_parent(const ParentProbe *probe, const Datum *key_values, ParentLooku
 			const_cast<FmgrInfo *>(&probe->equality[column]),
 			key_values[probe->key_of_column[column]]);
 
-	IndexScanDesc scan = index_beginscan(parent, index, GetActiveSnapshot(), probe->nkeys, 0);
+	IndexScanDesc scan = begin_index_scan(parent, index, GetActiveSnapshot(), probe->nkeys);
 	index_rescan(scan, keys, probe->nkeys, nullptr, 0);
 	TupleTableSlot *slot = table_slot_create(parent, nullptr);
 	*result = ParentLookup::no_parent;
