@@ -13,7 +13,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting client_types tagging tagging_default claim claim_position claim_direct direct_write_rules rollout_control routing_schemes outcome_stats reference_agents kept_plans upgrade
+REGRESS = version_type version_setting client_types tagging tagging_default claim claim_position claim_direct direct_write_rules rollout_control routing_schemes outcome_stats parking reference_agents kept_plans upgrade
 ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 

@@ -179,9 +179,11 @@ DROP POLICY rules_not_first ON rollout_task_q;
 ALTER TABLE rollout_task_q DISABLE ROW LEVEL SECURITY;
 
 -- Column privileges only (no table-level UPDATE): the statement's
--- permission check decides, and they suffice.
+-- permission check decides, and they suffice (a retry may park the row, so
+-- it writes hold_flag and parked_at too).
 REVOKE UPDATE ON rollout_task_q FROM regress_rules_agent;
-GRANT UPDATE (available_date, claim_token, claim_count) ON rollout_task_q TO regress_rules_agent;
+GRANT UPDATE (available_date, claim_token, claim_count, hold_flag, parked_at) ON rollout_task_q
+	TO regress_rules_agent;
 SELECT * FROM pg_temp.both_ways('regress_rules_agent');
 -- Without the privilege on claim_count, both are refused.
 REVOKE UPDATE (claim_count) ON rollout_task_q FROM regress_rules_agent;

@@ -73,6 +73,16 @@ SELECT task_q_key, claim_token FROM rollout_claim('STATS.SHORT', 1, as_version =
 SELECT rollout_complete(task_q_key, claim_token) FROM again;
 SELECT * FROM stats_now WHERE transaction_id = 'STATS.SHORT';
 
+-- A retry of a row out of attempts parks it: counted as parked, not retried.
+SELECT rollout_define_criteria('STATS.PARK', lease => '1 hour', max_attempts => 2);
+INSERT INTO rollout_task_q (transaction_id, data_key, rollout_version)
+VALUES ('STATS.PARK', 'park-1', '10.1');
+SELECT rollout_retry(task_q_key, claim_token, '0') AS first_retry
+  FROM rollout_claim('STATS.PARK', 1, as_version => '10.1');
+SELECT rollout_retry(task_q_key, claim_token, '0') AS parking_retry
+  FROM rollout_claim('STATS.PARK', 1, as_version => '10.1');
+SELECT * FROM stats_now WHERE transaction_id = 'STATS.PARK';
+
 -- The statement claims and completes exactly as the direct path counts.
 SET rollout.direct_claim = off;
 INSERT INTO rollout_task_q (transaction_id, data_key, rollout_version)
@@ -84,12 +94,12 @@ RESET rollout.direct_claim;
 SELECT * FROM stats_now WHERE transaction_id = 'STATS.SHORT';
 
 -- Every claim's wait (due date to claim) is in the wait histogram, and every
--- completion's and retry's work time (from the claim token) in the work one.
+-- completion's, retry's and parking's work time (from the claim token) in the work one.
 SELECT transaction_id, rollout_version_format(version) AS version,
        (SELECT sum(n) FROM unnest(wait_time) n) = claimed AS wait_counted,
-       (SELECT sum(n) FROM unnest(work_time) n) = completed + retried AS work_counted,
+       (SELECT sum(n) FROM unnest(work_time) n) = completed + retried + parked AS work_counted,
        array_length(work_time, 1) AS buckets,
-       (work_p50 IS NOT NULL) = (completed + retried > 0) AS work_p50_when_worked,
+       (work_p50 IS NOT NULL) = (completed + retried + parked > 0) AS work_p50_when_worked,
        wait_p50 <= wait_p95 AND wait_p95 <= wait_p99 AS wait_quantiles_ordered,
        since <= now() AS since
   FROM rollout_stats WHERE transaction_id LIKE 'STATS%' ORDER BY 1, 2;

@@ -15,6 +15,10 @@
 -- - rollout_ramp.scheme, rollout_set_ramp(..., scheme), rollout_lb_config.
 -- - rollout_stats, rollout_stats_reset; the completions of driver tables count
 --   there through rollout_end_claim_rows.
+-- - max_attempts in rollout_define_criteria parks rows of rollout_task_q
+--   whose attempts ran out (rollout_task_q.parked_at); rollout_release_parked;
+--   a parked column in rollout_backlog (the view is re-created: grants made
+--   on it must be made again).
 
 \echo Use "ALTER EXTENSION rollout_ext UPDATE TO '0.3.0'" to load this file. \quit
 
@@ -335,6 +339,208 @@ RETURNS boolean LANGUAGE sql SET search_path = pg_catalog, @extschema@, pg_temp 
 	SELECT @extschema@.rollout_end_claim_rows(criteria_id, key, claim_token, next_due, 'completed')
 $$;
 
+CREATE FUNCTION rollout_histogram_quantile(histogram bigint[], q double precision)
+RETURNS interval AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rollout_histogram_quantile(bigint[], double precision) IS
+	'the q-quantile of a rollout_stats work_time or wait_time histogram (or of several summed bucket by bucket)';
+
+-- ---------------------------------------------------------------------------
+-- Attempts run out: parking
+-- ---------------------------------------------------------------------------
+
+-- A retry of a row that has been claimed max_attempts times parks it: held,
+-- out of every claim index, until rollout_release_parked. Nothing is deleted.
+ALTER TABLE rollout_task_q ADD COLUMN parked_at timestamptz;
+COMMENT ON COLUMN rollout_task_q.parked_at IS
+	'when a retry found the row out of attempts and parked it (held until rollout_release_parked)';
+ALTER TABLE rollout_criteria ADD COLUMN max_attempts integer CHECK (max_attempts > 0);
+
+DROP FUNCTION rollout_define_criteria(text, text, regclass, name, name, name, name, name, boolean,
+                                      boolean, integer, interval, name);
+-- Every argument left NULL keeps the criteria's current value when it is
+-- redefined, or takes the default shown in the README when it is new;
+-- max_attempts => 0 removes a limit.
+CREATE FUNCTION rollout_define_criteria(
+	criteria_id text,
+	transaction_id text DEFAULT NULL,
+	queue_table regclass DEFAULT NULL,
+	key_column name DEFAULT NULL,
+	due_column name DEFAULT NULL,
+	version_column name DEFAULT NULL,
+	transaction_column name DEFAULT NULL,
+	hold_column name DEFAULT NULL,
+	multi_version boolean DEFAULT NULL,
+	base_version boolean DEFAULT NULL,
+	batch_size integer DEFAULT NULL,
+	lease interval DEFAULT NULL,
+	token_column name DEFAULT NULL,
+	max_attempts integer DEFAULT NULL
+) RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	task_q CONSTANT regclass := '@extschema@.rollout_task_q'::regclass;
+	current @extschema@.rollout_criteria;
+	count_column name;
+BEGIN
+	IF criteria_id IS NULL THEN
+		RAISE EXCEPTION 'criteria_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF length(criteria_id) NOT BETWEEN 1 AND 200 THEN
+		RAISE EXCEPTION 'criteria id must be 1 to 200 characters long'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	SELECT * INTO current FROM @extschema@.rollout_criteria c
+	 WHERE c.criteria_id = rollout_define_criteria.criteria_id;
+	IF FOUND THEN
+		transaction_id := coalesce(transaction_id, current.transaction_id);
+		queue_table := coalesce(queue_table, current.queue_table);
+		IF queue_table = current.queue_table THEN
+			key_column := coalesce(key_column, current.key_column);
+			due_column := coalesce(due_column, current.due_column);
+			version_column := coalesce(version_column, current.version_column);
+			transaction_column := coalesce(transaction_column, current.transaction_column);
+			hold_column := coalesce(hold_column, current.hold_column);
+			token_column := coalesce(token_column, current.token_column);
+		END IF;
+		multi_version := coalesce(multi_version, current.multi_version);
+		base_version := coalesce(base_version, current.base_version);
+		batch_size := coalesce(batch_size, current.batch_size);
+		lease := coalesce(lease, current.lease);
+		max_attempts := coalesce(max_attempts, current.max_attempts);
+	END IF;
+	transaction_id := coalesce(transaction_id, criteria_id);
+	queue_table := coalesce(queue_table, task_q);
+	version_column := coalesce(version_column, 'rollout_version');
+	token_column := coalesce(token_column, 'rollout_claim_token');
+	multi_version := coalesce(multi_version, true);
+	base_version := coalesce(base_version, false);
+	batch_size := coalesce(batch_size, 5000);
+	lease := coalesce(lease, interval '5 minutes');
+
+	IF batch_size <= 0 THEN
+		RAISE EXCEPTION 'batch_size must be positive, not %', batch_size
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF max_attempts < 0 THEN
+		RAISE EXCEPTION 'max_attempts must be positive, or 0 for no limit, not %', max_attempts
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	max_attempts := nullif(max_attempts, 0);
+	IF lease <= interval '0' THEN
+		RAISE EXCEPTION 'lease must be positive, not %', lease
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'The lease is how long a claimed row stays with its claimer before another agent may take it.';
+	END IF;
+	IF length(transaction_id) NOT BETWEEN 1 AND 200 THEN
+		RAISE EXCEPTION 'transaction id must be 1 to 200 characters long'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	IF queue_table = task_q THEN
+		key_column := 'task_q_key';
+		due_column := 'available_date';
+		version_column := 'rollout_version';
+		transaction_column := 'transaction_id';
+		hold_column := 'hold_flag';
+		token_column := 'claim_token';
+		count_column := 'claim_count';
+	ELSE
+		-- Parking needs the queue's claim count and a place to mark parked
+		-- rows: rollout_task_q has both, a table of the application's not.
+		IF max_attempts IS NOT NULL THEN
+			RAISE EXCEPTION 'max_attempts needs the queue table rollout_task_q, not "%"', queue_table
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Count attempts in your own table and stop retrying there, or queue the work in rollout_task_q.';
+		END IF;
+		IF (SELECT relkind FROM pg_class WHERE oid = queue_table) NOT IN ('r', 'p') THEN
+			RAISE EXCEPTION '"%" is not a table', queue_table USING ERRCODE = 'wrong_object_type';
+		END IF;
+		IF key_column IS NULL OR due_column IS NULL THEN
+			RAISE EXCEPTION 'key_column and due_column are required for table "%"', queue_table
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'key_column identifies a row; due_column (timestamptz) says when it is due.';
+		END IF;
+		PERFORM @extschema@.rollout_check_columns(queue_table, ARRAY[key_column]);
+		PERFORM @extschema@.rollout_check_column_type(queue_table, due_column, 'timestamptz');
+		IF transaction_column IS NOT NULL THEN
+			PERFORM @extschema@.rollout_check_column_type(queue_table, transaction_column, 'text');
+		END IF;
+		IF hold_column IS NOT NULL THEN
+			PERFORM @extschema@.rollout_check_column_type(queue_table, hold_column, 'boolean');
+		END IF;
+		IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = queue_table
+		                AND attname = token_column AND attnum > 0 AND NOT attisdropped) THEN
+			EXECUTE format('ALTER TABLE %s ADD COLUMN %I uuid', queue_table, token_column);
+		END IF;
+		PERFORM @extschema@.rollout_check_column_type(queue_table, token_column, 'uuid');
+		-- A token column fences one claim at a time: criteria leasing through
+		-- different due columns would overwrite each other's tokens.
+		IF EXISTS (SELECT FROM @extschema@.rollout_criteria o
+		            WHERE o.queue_table = rollout_define_criteria.queue_table
+		              AND o.token_column = rollout_define_criteria.token_column
+		              AND o.due_column <> rollout_define_criteria.due_column
+		              AND o.criteria_id <> rollout_define_criteria.criteria_id) THEN
+			RAISE EXCEPTION 'token column "%" of "%" is used by a criteria with another due column',
+				token_column, queue_table
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Give this criteria its own token_column.';
+		END IF;
+	END IF;
+	IF multi_version THEN
+		PERFORM @extschema@.rollout_check_column_type(queue_table, version_column,
+		                                              '@extschema@.rollout_version');
+	END IF;
+
+	INSERT INTO @extschema@.rollout_criteria AS c
+		(criteria_id, transaction_id, queue_table, key_column, due_column, version_column,
+		 transaction_column, hold_column, token_column, count_column, multi_version,
+		 base_version, batch_size, lease, max_attempts)
+	VALUES (criteria_id, transaction_id, queue_table, key_column, due_column, version_column,
+	        transaction_column, hold_column, token_column, count_column, multi_version,
+	        base_version, batch_size, lease, max_attempts)
+	ON CONFLICT ON CONSTRAINT rollout_criteria_pkey DO UPDATE SET
+		transaction_id = excluded.transaction_id, queue_table = excluded.queue_table,
+		key_column = excluded.key_column, due_column = excluded.due_column,
+		version_column = excluded.version_column,
+		transaction_column = excluded.transaction_column, hold_column = excluded.hold_column,
+		token_column = excluded.token_column, count_column = excluded.count_column,
+		multi_version = excluded.multi_version, base_version = excluded.base_version,
+		batch_size = excluded.batch_size, lease = excluded.lease,
+		max_attempts = excluded.max_attempts, updated_at = now();
+END
+$$;
+COMMENT ON FUNCTION rollout_define_criteria(text, text, regclass, name, name, name, name, name, boolean, boolean, integer, interval, name, integer) IS
+	'register or update an agent criteria (the reference system''s EnableMultiVersionSupport and IsBaseVersion)';
+
+CREATE FUNCTION rollout_release_parked(criteria_id text, version rollout_version DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	c @extschema@.rollout_criteria;
+	released bigint;
+BEGIN
+	IF criteria_id IS NULL THEN
+		RAISE EXCEPTION 'criteria_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO c FROM @extschema@.rollout_criteria r WHERE r.criteria_id = rollout_release_parked.criteria_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'criteria "%" does not exist', criteria_id USING ERRCODE = 'undefined_object';
+	END IF;
+	-- Only rollout_task_q parks rows.
+	IF c.queue_table <> '@extschema@.rollout_task_q'::regclass THEN
+		RETURN 0;
+	END IF;
+	UPDATE @extschema@.rollout_task_q q
+	   SET hold_flag = false, parked_at = NULL, claim_count = 0, available_date = statement_timestamp()
+	 WHERE q.transaction_id = c.transaction_id AND q.parked_at IS NOT NULL
+	   AND (rollout_release_parked.version IS NULL OR q.rollout_version = rollout_release_parked.version);
+	GET DIAGNOSTICS released = ROW_COUNT;
+	RETURN released;
+END
+$$;
+COMMENT ON FUNCTION rollout_release_parked(text, rollout_version) IS
+	'make the parked rows of a criteria''s transaction (of one version, if given) due again, with their attempts reset';
+
+-- A retry on rollout_task_q goes through rollout_retry, which parks.
 CREATE OR REPLACE FUNCTION rollout_retry_rows(criteria_id text, key text, claim_token uuid, delay interval)
 RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 BEGIN
@@ -342,12 +548,68 @@ BEGIN
 		RAISE EXCEPTION 'delay must be zero or positive, not %', coalesce(delay::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	IF (SELECT c.queue_table FROM @extschema@.rollout_criteria c
+	     WHERE c.criteria_id = rollout_retry_rows.criteria_id) = '@extschema@.rollout_task_q'::regclass THEN
+		RETURN @extschema@.rollout_retry(key::bigint, claim_token, delay);
+	END IF;
 	RETURN @extschema@.rollout_end_claim_rows(criteria_id, key, claim_token,
 	                                           statement_timestamp() + delay, 'retried');
 END
 $$;
 
-CREATE FUNCTION rollout_histogram_quantile(histogram bigint[], q double precision)
-RETURNS interval AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION rollout_histogram_quantile(bigint[], double precision) IS
-	'the q-quantile of a rollout_stats work_time or wait_time histogram (or of several summed bucket by bucket)';
+DROP VIEW rollout_backlog;
+DROP FUNCTION rollout_backlog_rows();
+-- One pass per queue table, grouped by transaction and version, then matched
+-- to the criteria that read it.
+CREATE FUNCTION rollout_backlog_rows()
+RETURNS TABLE (criteria_id text, transaction_id text, queue_table regclass,
+               version rollout_version, ready bigint, claimed bigint, scheduled bigint,
+               held bigint, parked bigint, oldest_ready_age interval)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	q record;
+BEGIN
+	FOR q IN
+		SELECT c.queue_table, c.due_column, c.version_column, c.transaction_column,
+		       c.hold_column, c.token_column, bool_or(c.multi_version) AS versioned,
+		       array_agg(c.transaction_id) AS transactions, array_agg(c.criteria_id) AS criteria
+		  FROM @extschema@.rollout_criteria c
+		 GROUP BY 1, 2, 3, 4, 5, 6
+	LOOP
+		RETURN QUERY EXECUTE format(
+			'WITH counts AS (
+			   SELECT %1$s AS txn, %2$s AS version,
+			          count(*) FILTER (WHERE NOT %3$s AND %4$I <= now()) AS ready,
+			          count(*) FILTER (WHERE NOT %3$s AND %4$I > now() AND %5$I IS NOT NULL) AS claimed,
+			          count(*) FILTER (WHERE NOT %3$s AND %4$I > now() AND %5$I IS NULL) AS scheduled,
+			          count(*) FILTER (WHERE %3$s AND NOT %9$s) AS held,
+			          count(*) FILTER (WHERE %9$s) AS parked,
+			          now() - min(%4$I) FILTER (WHERE NOT %3$s AND %4$I <= now()) AS oldest
+			     FROM %6$s
+			    WHERE %4$I IS NOT NULL %7$s
+			    GROUP BY 1, 2)
+			 SELECT c.criteria_id, c.transaction_id, c.queue_table, n.version,
+			        n.ready, n.claimed, n.scheduled, n.held, n.parked, n.oldest
+			   FROM @extschema@.rollout_criteria c
+			   JOIN counts n ON n.txn IS NOT DISTINCT FROM %8$s
+			  WHERE c.criteria_id = ANY ($3)',
+			CASE WHEN q.transaction_column IS NULL THEN 'NULL::text' ELSE quote_ident(q.transaction_column) END,
+			CASE WHEN q.versioned THEN quote_ident(q.version_column) ELSE 'NULL::@extschema@.rollout_version' END,
+			CASE WHEN q.hold_column IS NULL THEN 'false' ELSE format('coalesce(%I, false)', q.hold_column) END,
+			q.due_column, q.token_column, q.queue_table,
+			CASE WHEN q.transaction_column IS NULL THEN ''
+			     ELSE format('AND %I = ANY ($2)', q.transaction_column) END,
+			CASE WHEN q.transaction_column IS NULL THEN 'NULL::text' ELSE 'c.transaction_id' END,
+			CASE WHEN q.queue_table = '@extschema@.rollout_task_q'::regclass
+			     THEN 'parked_at IS NOT NULL' ELSE 'false' END)
+		USING q.queue_table, q.transactions, q.criteria;
+	END LOOP;
+END
+$$;
+
+CREATE VIEW rollout_backlog AS
+SELECT * FROM @extschema@.rollout_backlog_rows()
+ ORDER BY criteria_id, version;
+COMMENT ON VIEW rollout_backlog IS
+	'per criteria and version: rows ready, claimed (leased), scheduled for later, held, and parked (out of attempts), and the age of the oldest ready row';
+

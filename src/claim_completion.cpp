@@ -9,14 +9,26 @@
 
 namespace {
 
-// Both return the row's transaction and version, for rollout_stats.
+// Both return the row's transaction and version, for rollout_stats, and
+// whether the retry parked the row.
 constexpr const char *kCompleteSql =
 	"DELETE FROM %1$s.rollout_task_q WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
-	"AND claim_token OPERATOR(pg_catalog.=) $2 RETURNING transaction_id, rollout_version";
+	"AND claim_token OPERATOR(pg_catalog.=) $2 RETURNING transaction_id, rollout_version, false";
+// A row claimed as often as the smallest max_attempts of the criteria reading
+// its transaction is parked instead: held, so no claim sees it, with its due
+// date left as it was, until rollout_release_parked.
 constexpr const char *kRetrySql =
-	"UPDATE %1$s.rollout_task_q SET available_date = pg_catalog.statement_timestamp() OPERATOR(pg_catalog.+) $3, "
-	"claim_token = NULL WHERE task_q_key OPERATOR(pg_catalog.=) $1 "
-	"AND claim_token OPERATOR(pg_catalog.=) $2 RETURNING transaction_id, rollout_version";
+	"UPDATE %1$s.rollout_task_q t SET claim_token = NULL, "
+	"(available_date, hold_flag, parked_at) = (SELECT "
+	"CASE WHEN a.parks THEN t.available_date "
+	"ELSE pg_catalog.statement_timestamp() OPERATOR(pg_catalog.+) $3 END, "
+	"t.hold_flag OR a.parks, CASE WHEN a.parks THEN pg_catalog.statement_timestamp() END "
+	"FROM (SELECT COALESCE(t.claim_count OPERATOR(pg_catalog.>=) "
+	"pg_catalog.min(c.max_attempts), false) AS parks FROM %1$s.rollout_criteria c "
+	"WHERE c.queue_table::pg_catalog.oid OPERATOR(pg_catalog.=) t.tableoid "
+	"AND c.transaction_id OPERATOR(pg_catalog.=) t.transaction_id) a) "
+	"WHERE t.task_q_key OPERATOR(pg_catalog.=) $1 AND t.claim_token OPERATOR(pg_catalog.=) $2 "
+	"RETURNING t.transaction_id, t.rollout_version, t.parked_at IS NOT NULL";
 // A refused completion or retry is counted for the row, if it is still there.
 constexpr const char *kRowKeySql =
 	"SELECT transaction_id, rollout_version FROM %1$s.rollout_task_q "
@@ -42,7 +54,8 @@ OutcomeKey returned_outcome(Oid task_q)
 }
 
 // Runs a fenced statement; true when it changed the row. Counts the outcome
-// for rollout_stats: `end` when it changed the row, else a refusal.
+// for rollout_stats: `end` (or a parking, as the statement says) when it
+// changed the row, else a refusal.
 bool run_fenced(KeptPlan *kept, const char *sql_format, Oid fn_oid, int nargs, Oid *argtypes,
                 Datum *args, int expected, ClaimEnd end)
 {
@@ -55,6 +68,10 @@ bool run_fenced(KeptPlan *kept, const char *sql_format, Oid fn_oid, int nargs, O
 		elog(ERROR, "rollout_ext: completion failed: %s", SPI_result_code_string(rc));
 	const bool changed = SPI_processed > 0;
 	if (outcome_stats_enabled()) {
+		bool isnull;
+		if (changed && DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3,
+		                                          &isnull)))
+			end = ClaimEnd::parked;
 		const Oid task_q = get_relname_relid("rollout_task_q", schema);
 		if (!changed) {
 			Oid key_type = INT8OID;

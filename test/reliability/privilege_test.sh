@@ -182,15 +182,15 @@ fi
 
 # Column-level UPDATE is enough: the claim and retry write three columns.
 run "$DB" postgres "REVOKE UPDATE ON rollout.rollout_task_q FROM agent_min;
-	GRANT UPDATE (available_date, claim_token, claim_count) ON rollout.rollout_task_q TO agent_min;"
+	GRANT UPDATE (available_date, claim_token, claim_count, hold_flag, parked_at) ON rollout.rollout_task_q TO agent_min;"
 run_work agent_min
 state=$RUN_STATE
 if [ "$state" == ok ]; then
-	info "finer still: UPDATE (available_date, claim_token, claim_count) ON rollout.rollout_task_q suffices instead of UPDATE"
+	info "finer still: UPDATE (available_date, claim_token, claim_count, hold_flag, parked_at) ON rollout.rollout_task_q suffices instead of UPDATE"
 else
-	info "column-level UPDATE (available_date, claim_token, claim_count) is not enough: $state"
+	info "column-level UPDATE (available_date, claim_token, claim_count, hold_flag, parked_at) is not enough: $state"
 fi
-run "$DB" postgres "REVOKE UPDATE (available_date, claim_token, claim_count) ON rollout.rollout_task_q FROM agent_min;
+run "$DB" postgres "REVOKE UPDATE (available_date, claim_token, claim_count, hold_flag, parked_at) ON rollout.rollout_task_q FROM agent_min;
 	GRANT UPDATE ON rollout.rollout_task_q TO agent_min;"
 
 # EXECUTE is part of the set: PUBLIC has it by default.

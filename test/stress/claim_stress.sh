@@ -3,7 +3,7 @@
 # completers, token replays and producers hammer one transaction's task queue
 # through pgbench; afterwards SQL checks that no row was handed to the wrong
 # version or to two live claims, none was lost or completed twice, and stale
-# tokens were refused.
+# tokens were refused, and rows out of attempts were parked.
 #
 # Needs a running cluster in the environment (PGHOST, PGPORT, PGUSER) with
 # rollout_ext installed. Drops and re-creates the database rollout_stress.
@@ -20,6 +20,7 @@ CLIENTS=${STRESS_CLIENTS:-8}
 SEED_PER_VERSION=${STRESS_SEED:-10000}
 MIN_CLAIMS=${STRESS_MIN_CLAIMS:-1000}
 LEASE='200 milliseconds'
+MAX_ATTEMPTS=4
 # Most seeded tasks fall due at random over this window, so that claimers
 # never sit on a long backlog and expired leases are re-claimed promptly.
 SPREAD=$((SECONDS_TO_RUN > 6 ? SECONDS_TO_RUN - 4 : 2))
@@ -48,7 +49,8 @@ psql_maint -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $D
 
 psql_db >/dev/null <<SQL
 CREATE EXTENSION rollout_ext;
-SELECT rollout_define_criteria('STRESS.0001', lease => '$LEASE', batch_size => 5);
+-- Rows claimed four times are parked by their next retry.
+SELECT rollout_define_criteria('STRESS.0001', lease => '$LEASE', batch_size => 5, max_attempts => $MAX_ATTEMPTS);
 SELECT rollout_stats_reset() WHERE current_setting('shared_preload_libraries') ~ 'rollout_ext';
 
 -- Every task key the test created; each must end up completed exactly once or
@@ -294,24 +296,43 @@ SELECT count(*) FILTER (WHERE NOT result),
               count(*), count(*) FILTER (WHERE action <> 'retry'), count(*) FILTER (WHERE action = 'retry'))
   FROM att WHERE action <> 'replay' AND next_claimed_at IS NULL"
 
+check "(j) parked exactly the rows a successful retry found claimed $MAX_ATTEMPTS times or more" "
+WITH last_retry AS (
+	SELECT DISTINCT ON (s.task_q_key) s.task_q_key, s.claim_count
+	  FROM stress_action a JOIN stress_claim s USING (claim_id)
+	 WHERE a.action = 'retry' AND a.result
+	 ORDER BY s.task_q_key, s.claim_count DESC),
+should AS (SELECT task_q_key FROM last_retry WHERE claim_count >= $MAX_ATTEMPTS),
+parked AS (SELECT task_q_key FROM rollout_task_q
+            WHERE transaction_id = 'STRESS.0001' AND parked_at IS NOT NULL)
+SELECT (SELECT count(*) FROM (SELECT * FROM should EXCEPT SELECT * FROM parked) missing)
+     + (SELECT count(*) FROM (SELECT * FROM parked EXCEPT SELECT * FROM should) extra)
+     + (SELECT count(*) FROM stress_claim c JOIN last_retry r USING (task_q_key)
+         WHERE r.claim_count >= $MAX_ATTEMPTS AND c.claim_count > r.claim_count),
+       format('%s rows parked, none claimed after its parking retry', (SELECT count(*) FROM parked))"
+
 # rollout_stats (where the library is preloaded) agrees with the logs: per
 # version, the claims counted are the claims logged, and every claim ended
-# exactly one way: completed, retried, expired (claimed again after its lease)
-# or still on its row.
+# exactly one way: completed, retried, parked (a retry out of attempts),
+# expired (claimed again after its lease) or still on its row.
 if [ "$(value "SELECT current_setting('shared_preload_libraries') ~ 'rollout_ext'")" = t ]; then
-	check "(i) rollout_stats per version: claimed = claims logged = completed + retried + expired + tokens still on rows" "
+	check "(i) rollout_stats per version: claimed = claims logged = completed + retried + parked + expired + tokens still on rows; parked = rows parked" "
 	WITH stats AS (
-		SELECT version, claimed, completed, retried, expired FROM rollout_stats
+		SELECT version, claimed, completed, retried, parked, expired FROM rollout_stats
 		 WHERE queue_table = 'rollout_task_q'::regclass AND transaction_id = 'STRESS.0001'),
 	logged AS (SELECT row_version AS version, count(*) AS claims FROM stress_claim GROUP BY 1),
 	holding AS (
-		SELECT rollout_version AS version, count(*) AS tokens FROM rollout_task_q
-		 WHERE transaction_id = 'STRESS.0001' AND claim_token IS NOT NULL GROUP BY 1)
+		SELECT rollout_version AS version, count(*) FILTER (WHERE claim_token IS NOT NULL) AS tokens,
+		       count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked_rows
+		  FROM rollout_task_q WHERE transaction_id = 'STRESS.0001' GROUP BY 1)
 	SELECT count(*) FILTER (WHERE s.claimed IS DISTINCT FROM l.claims
-	                           OR s.claimed <> s.completed + s.retried + s.expired + coalesce(h.tokens, 0)),
-	       string_agg(format('%s: %s claimed (%s logged) = %s completed + %s retried + %s expired + %s held',
+	                           OR s.claimed <> s.completed + s.retried + s.parked + s.expired
+	                                          + coalesce(h.tokens, 0)
+	                           OR s.parked <> coalesce(h.parked_rows, 0)),
+	       string_agg(format('%s: %s claimed (%s logged) = %s completed + %s retried + %s parked + %s expired + %s held',
 	                         rollout_version_format(l.version), s.claimed, l.claims, s.completed,
-	                         s.retried, s.expired, coalesce(h.tokens, 0)), '; ' ORDER BY l.version)
+	                         s.retried, s.parked, s.expired, coalesce(h.tokens, 0)),
+	                  '; ' ORDER BY l.version)
 	  FROM logged l LEFT JOIN stats s USING (version) LEFT JOIN holding h USING (version)"
 else
 	echo "   info: the library is not preloaded here, so rollout_stats is not checked"
