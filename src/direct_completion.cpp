@@ -39,14 +39,46 @@ Oid bigint_primary_key(Relation rel)
 	return fits ? primary_key : InvalidOid;
 }
 
+// The task queue's column numbers, looked up once per backend rather than
+// three catalog lookups per completion; a relcache invalidation of the table
+// (ALTER TABLE, and any other) makes the next completion look again.
+struct TaskQueueColumns {
+	Oid relid;
+	AttrNumber token;
+	AttrNumber transaction;
+	AttrNumber version;
+};
+TaskQueueColumns task_queue_columns = {InvalidOid, 0, 0, 0};
+
+void forget_task_queue_columns(Datum, Oid relid)
+{
+	if (relid == InvalidOid || relid == task_queue_columns.relid)
+		task_queue_columns.relid = InvalidOid;
+}
+
+const TaskQueueColumns &columns_of(Oid task_q_relid)
+{
+	static bool callback_registered = false;
+	if (!callback_registered) {
+		CacheRegisterRelcacheCallback(forget_task_queue_columns, (Datum) 0);
+		callback_registered = true;
+	}
+	if (task_queue_columns.relid != task_q_relid) {
+		task_queue_columns.token = get_attnum(task_q_relid, kTokenColumn);
+		task_queue_columns.transaction = get_attnum(task_q_relid, "transaction_id");
+		task_queue_columns.version = get_attnum(task_q_relid, "rollout_version");
+		task_queue_columns.relid = task_q_relid;
+	}
+	return task_queue_columns;
+}
+
 // The row's transaction and version, for rollout_stats.
-OutcomeKey row_outcome(Oid relid, TupleTableSlot *slot)
+OutcomeKey row_outcome(Oid relid, const TaskQueueColumns &columns, TupleTableSlot *slot)
 {
 	bool isnull;
-	const Datum transaction =
-		slot_getattr(slot, get_attnum(relid, "transaction_id"), &isnull);
+	const Datum transaction = slot_getattr(slot, columns.transaction, &isnull);
 	OutcomeKey outcome = outcome_key(relid, isnull ? nullptr : TextDatumGetCString(transaction));
-	const Datum version = slot_getattr(slot, get_attnum(relid, "rollout_version"), &isnull);
+	const Datum version = slot_getattr(slot, columns.version, &isnull);
 	outcome.has_version = !isnull;
 	outcome.version = isnull ? 0 : DatumGetInt64(version);
 	return outcome;
@@ -73,9 +105,11 @@ DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t 
 	Relation rel = table_open(task_q_relid, RowExclusiveLock);
 	if (const char *why = check_direct_write(rel, CMD_DELETE))
 		return complete_with_statement(rel, why);
-	const AttrNumber token_attnum = get_attnum(task_q_relid, kTokenColumn);
+	// Copied: an invalidation accepted below may reset the cached entry.
+	const TaskQueueColumns columns = columns_of(task_q_relid);
 	const Oid primary_key = bigint_primary_key(rel);
-	if (!OidIsValid(primary_key) || token_attnum == InvalidAttrNumber)
+	if (!OidIsValid(primary_key) || columns.token == InvalidAttrNumber ||
+	    columns.transaction == InvalidAttrNumber || columns.version == InvalidAttrNumber)
 		return complete_with_statement(rel, "the table has no bigint key or no claim token");
 
 	Relation index = index_open(primary_key, RowExclusiveLock);
@@ -88,7 +122,7 @@ DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t 
 
 	DirectCompletion outcome = DirectCompletion::stale;
 	const bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	if (found && token_matches(slot, token_attnum, token)) {
+	if (found && token_matches(slot, columns.token, token)) {
 		TM_FailureData failure;
 		const TM_Result result =
 			table_tuple_delete(rel, &slot->tts_tid, GetCurrentCommandId(true), snapshot,
@@ -99,7 +133,7 @@ DirectCompletion complete_directly(Oid task_q_relid, int64 key, const pg_uuid_t 
 	// The statement counts what it decides.
 	if (outcome != DirectCompletion::needs_statement && outcome_stats_enabled()) {
 		const OutcomeKey key =
-			found ? row_outcome(task_q_relid, slot) : outcome_key(task_q_relid, nullptr);
+			found ? row_outcome(task_q_relid, columns, slot) : outcome_key(task_q_relid, nullptr);
 		count_claim_end(key, outcome == DirectCompletion::completed ? ClaimEnd::completed
 		                                                            : ClaimEnd::refused,
 		                token);
