@@ -1,19 +1,19 @@
 EXTENSION = rollout_ext
 
 MODULE_big = rollout_ext
-CORE_OBJS = src/core/version.o src/core/routing.o src/core/histogram.o
+CORE_OBJS = src/core/version.o src/core/routing.o src/core/histogram.o src/core/proportion_test.o
 GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
 	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim_position.o \
 	src/claim.o src/rollout_config.o src/version_guard.o src/retag.o \
 	src/sql_text.o src/claim_completion.o src/parent_probe.o src/claim_index.o \
 	src/index_search.o src/direct_write.o src/direct_claim.o \
 	src/direct_completion.o src/kept_plan.o src/claim_token.o \
-	src/outcome_stats.o src/outcome_stats_sql.o
+	src/outcome_stats.o src/outcome_stats_sql.o src/plan_gate.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting client_types tagging tagging_default claim claim_position claim_direct direct_write_rules rollout_control routing_schemes outcome_stats parking reference_agents kept_plans upgrade
+REGRESS = version_type version_setting client_types tagging tagging_default claim claim_position claim_direct direct_write_rules rollout_control routing_schemes outcome_stats parking progressive_rollout reference_agents kept_plans upgrade
 ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent
 ISOLATION_OPTS = --inputdir=test/isolation
 

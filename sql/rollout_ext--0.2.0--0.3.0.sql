@@ -613,3 +613,538 @@ SELECT * FROM @extschema@.rollout_backlog_rows()
 COMMENT ON VIEW rollout_backlog IS
 	'per criteria and version: rows ready, claimed (leased), scheduled for later, held, and parked (out of attempts), and the age of the oldest ready row';
 
+
+-- ---------------------------------------------------------------------------
+-- Progressive rollout: a plan ramps the target step by step, judges each step
+-- on rollout_stats against the base, and aborts and rolls back on its own.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION rollout_failure_p_value(target_failed bigint, target_finished bigint,
+                                        base_failed bigint, base_finished bigint)
+RETURNS double precision AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rollout_failure_p_value(bigint, bigint, bigint, bigint) IS
+	'one-sided p-value that the target fails more often than the base (Fisher''s exact test; a z-test at very large counts)';
+
+CREATE TABLE rollout_plan (
+	plan_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	base_version rollout_version NOT NULL,
+	target_version rollout_version NOT NULL,
+	steps numeric[] NOT NULL,
+	step_hold interval NOT NULL,
+	min_samples integer NOT NULL,
+	max_failure_ratio numeric NOT NULL,
+	failure_tolerance numeric NOT NULL,
+	max_work_time_ratio numeric NOT NULL,
+	confidence numeric NOT NULL,
+	on_failure text NOT NULL CHECK (on_failure IN ('rollback', 'abort')),
+	state text NOT NULL DEFAULT 'running'
+		CHECK (state IN ('running', 'paused', 'completed', 'aborted', 'rolled_back')),
+	step integer NOT NULL DEFAULT 1,  -- steps[step] is the current percent
+	step_started_at timestamptz NOT NULL DEFAULT now(),
+	last_decision text CHECK (last_decision IN ('advance', 'hold', 'inconclusive', 'abort')),
+	reason text,
+	figures jsonb,  -- the last evaluation's gate figures, per transaction and in total
+	evaluated_at timestamptz,
+	started_by name NOT NULL DEFAULT session_user,
+	started_at timestamptz NOT NULL DEFAULT now(),
+	finished_at timestamptz
+);
+COMMENT ON TABLE rollout_plan IS
+	'progressive rollouts started with rollout_start_plan(); read them through rollout_plans';
+-- The ramp is one row, so one plan at a time drives it: running, paused, or
+-- aborted and still rolling back.
+CREATE UNIQUE INDEX rollout_plan_one_active ON rollout_plan ((true))
+	WHERE state IN ('running', 'paused') OR (state = 'aborted' AND on_failure = 'rollback');
+SELECT pg_catalog.pg_extension_config_dump('rollout_plan', '');
+SELECT pg_catalog.pg_extension_config_dump('rollout_plan_plan_id_seq', '');
+
+-- rollout_stats counts since a key began; a plan judges windows. These are
+-- the counts of the plan's two versions when the plan, and when its current
+-- step, began. A key reset since (its `since` moved) counts from the reset.
+CREATE TABLE rollout_plan_baseline (
+	plan_id bigint NOT NULL REFERENCES rollout_plan ON DELETE CASCADE,
+	scope text NOT NULL CHECK (scope IN ('plan', 'step')),
+	queue_table regclass NOT NULL,
+	transaction_id text,
+	version rollout_version NOT NULL,
+	since timestamptz NOT NULL,
+	completed bigint NOT NULL,
+	failed bigint NOT NULL,  -- retried + parked + expired
+	work_time bigint[] NOT NULL
+);
+CREATE INDEX rollout_plan_baseline_plan ON rollout_plan_baseline (plan_id, scope);
+COMMENT ON TABLE rollout_plan_baseline IS
+	'internal: rollout_stats as it was when each plan and its current step began';
+SELECT pg_catalog.pg_extension_config_dump('rollout_plan_baseline', '');
+
+CREATE FUNCTION rollout_plan_snapshot(plan_id bigint, scope text) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+	DELETE FROM @extschema@.rollout_plan_baseline b
+	 WHERE b.plan_id = rollout_plan_snapshot.plan_id AND b.scope = rollout_plan_snapshot.scope;
+	INSERT INTO @extschema@.rollout_plan_baseline
+	SELECT p.plan_id, rollout_plan_snapshot.scope, s.queue_table, s.transaction_id, s.version,
+	       s.since, s.completed, s.retried + s.parked + s.expired, s.work_time
+	  FROM @extschema@.rollout_plan p
+	  JOIN @extschema@.rollout_stats s ON s.version IN (p.base_version, p.target_version)
+	 WHERE p.plan_id = rollout_plan_snapshot.plan_id AND s.queue_table IS NOT NULL;
+$$;
+COMMENT ON FUNCTION rollout_plan_snapshot(bigint, text) IS
+	'internal: records rollout_stats for a plan''s versions as a window''s start';
+
+-- What the plan's two versions finished since the window began, per queue
+-- table and transaction.
+CREATE FUNCTION rollout_plan_window(plan_id bigint, scope text)
+RETURNS TABLE (queue_table regclass, transaction_id text, version rollout_version,
+               finished bigint, failed bigint, work_time bigint[])
+LANGUAGE sql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+	SELECT s.queue_table, s.transaction_id, s.version,
+	       s.completed + s.retried + s.parked + s.expired
+	           - coalesce(b.completed + b.failed, 0),
+	       s.retried + s.parked + s.expired - coalesce(b.failed, 0),
+	       ARRAY(SELECT u.now_count - coalesce(u.then_count, 0)
+	               FROM unnest(s.work_time, b.work_time) WITH ORDINALITY AS u(now_count, then_count, i)
+	              ORDER BY u.i)
+	  FROM @extschema@.rollout_plan p
+	  JOIN @extschema@.rollout_stats s ON s.version IN (p.base_version, p.target_version)
+	  LEFT JOIN @extschema@.rollout_plan_baseline b
+	    ON b.plan_id = p.plan_id AND b.scope = rollout_plan_window.scope
+	   AND b.queue_table = s.queue_table AND b.transaction_id IS NOT DISTINCT FROM s.transaction_id
+	   AND b.version = s.version AND b.since = s.since
+	 WHERE p.plan_id = rollout_plan_window.plan_id AND s.queue_table IS NOT NULL
+$$;
+COMMENT ON FUNCTION rollout_plan_window(bigint, text) IS
+	'internal: per transaction and version, what finished since the plan or its step began';
+
+-- The gate of the plan's current step. Per transaction both versions worked
+-- on: the target over the step; the base over the step, or over the whole
+-- plan where the step gave it fewer than min_samples rows (at high percents
+-- the base gets little new work).
+CREATE FUNCTION rollout_plan_gate(plan rollout_plan, OUT decision text, OUT reason text,
+                                  OUT figures jsonb)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	per_transaction jsonb;
+	totals jsonb;
+	worse text;
+	target_finished bigint;
+BEGIN
+	WITH step_window AS (SELECT * FROM @extschema@.rollout_plan_window(plan.plan_id, 'step')),
+	plan_window AS (SELECT * FROM @extschema@.rollout_plan_window(plan.plan_id, 'plan')),
+	pairs AS (
+		SELECT t.queue_table, t.transaction_id,
+		       t.finished AS t_fin, t.failed AS t_fail, t.work_time AS t_work,
+		       CASE WHEN u.step_enough THEN bs.finished ELSE bp.finished END AS b_fin,
+		       CASE WHEN u.step_enough THEN bs.failed ELSE bp.failed END AS b_fail,
+		       CASE WHEN u.step_enough THEN bs.work_time ELSE bp.work_time END AS b_work,
+		       CASE WHEN u.step_enough THEN 'step' ELSE 'plan' END AS b_window
+		  FROM step_window t
+		  LEFT JOIN step_window bs
+		    ON bs.version = plan.base_version AND bs.queue_table = t.queue_table
+		   AND bs.transaction_id IS NOT DISTINCT FROM t.transaction_id
+		  LEFT JOIN plan_window bp
+		    ON bp.version = plan.base_version AND bp.queue_table = t.queue_table
+		   AND bp.transaction_id IS NOT DISTINCT FROM t.transaction_id
+		 CROSS JOIN LATERAL (SELECT coalesce(bs.finished, 0) >= plan.min_samples AS step_enough) u
+		 WHERE t.version = plan.target_version),
+	judged AS (
+		SELECT p.*,
+		       p.t_fail::numeric / p.t_fin AS t_rate, p.b_fail::numeric / p.b_fin AS b_rate,
+		       @extschema@.rollout_failure_p_value(p.t_fail, p.t_fin, p.b_fail, p.b_fin) AS p_value,
+		       @extschema@.rollout_histogram_quantile(p.t_work, 0.95) AS t_p95,
+		       @extschema@.rollout_histogram_quantile(p.b_work, 0.95) AS b_p95
+		  FROM pairs p WHERE p.t_fin > 0 AND p.b_fin > 0),
+	verdict AS (
+		SELECT j.*,
+		       j.t_rate > plan.max_failure_ratio * j.b_rate + plan.failure_tolerance
+		           AND j.p_value < 1 - plan.confidence AS fails_more,
+		       j.t_fin >= plan.min_samples AND j.b_fin >= plan.min_samples
+		           AND j.t_p95 > j.b_p95 * plan.max_work_time_ratio::double precision AS works_slower
+		  FROM judged j)
+	SELECT coalesce(jsonb_agg(jsonb_build_object(
+	           'queue_table', v.queue_table::text, 'transaction_id', v.transaction_id,
+	           'target_finished', v.t_fin, 'target_failed', v.t_fail,
+	           'target_failure_rate', round(v.t_rate, 4), 'target_work_p95', v.t_p95,
+	           'base_finished', v.b_fin, 'base_failed', v.b_fail,
+	           'base_failure_rate', round(v.b_rate, 4), 'base_work_p95', v.b_p95,
+	           'base_window', v.b_window, 'p_value', v.p_value,
+	           'fails_more', v.fails_more, 'works_slower', v.works_slower)
+	           ORDER BY v.queue_table::text, v.transaction_id), '[]'),
+	       jsonb_build_object(
+	           'transactions', count(*),
+	           'target_finished', coalesce(sum(v.t_fin), 0), 'target_failed', coalesce(sum(v.t_fail), 0),
+	           'base_finished', coalesce(sum(v.b_fin), 0), 'base_failed', coalesce(sum(v.b_fail), 0),
+	           'target_work_p95', max(v.t_p95), 'base_work_p95', max(v.b_p95),
+	           'p_value', min(v.p_value)),
+	       string_agg(CASE
+	           WHEN v.fails_more THEN format(
+	               '%s: the target failed %s of %s rows (%s%%), the base %s of %s (%s%%), above %s × the base''s rate + %s and worse with p = %s < %s',
+	               coalesce(v.transaction_id, v.queue_table::text), v.t_fail, v.t_fin, round(100 * v.t_rate, 2),
+	               v.b_fail, v.b_fin, round(100 * v.b_rate, 2), plan.max_failure_ratio,
+	               plan.failure_tolerance, btrim(to_char(v.p_value, '9.99EEEE')), 1 - plan.confidence)
+	           WHEN v.works_slower THEN format(
+	               '%s: the target''s work time p95 %s is above %s × the base''s %s',
+	               coalesce(v.transaction_id, v.queue_table::text), v.t_p95, plan.max_work_time_ratio, v.b_p95)
+	           END, '; ' ORDER BY v.queue_table::text, v.transaction_id),
+	       coalesce(sum(v.t_fin), 0)
+	  INTO per_transaction, totals, worse, target_finished
+	  FROM verdict v;
+
+	figures := jsonb_build_object('transactions', per_transaction, 'totals', totals);
+	IF worse IS NOT NULL THEN
+		decision := 'abort';
+		reason := worse;
+	ELSIF target_finished < plan.min_samples THEN
+		decision := 'inconclusive';
+		reason := CASE WHEN totals->>'transactions' = '0'
+		               THEN 'no transaction has finished rows of both versions in this step yet'
+		               ELSE format('the target finished %s of the %s rows the step needs (no worse so far: failed %s, base failure rate %s%%)',
+		                           target_finished, plan.min_samples, totals->>'target_failed',
+		                           round(100 * (totals->>'base_failed')::numeric
+		                                 / nullif((totals->>'base_finished')::numeric, 0), 2))
+		          END;
+	ELSE
+		reason := format('the target failed %s of %s rows, the base %s of %s (p = %s); work time p95 %s against %s',
+		                 totals->>'target_failed', totals->>'target_finished',
+		                 totals->>'base_failed', totals->>'base_finished',
+		                 btrim(to_char((totals->>'p_value')::double precision, '9.99EEEE')),
+		                 totals->>'target_work_p95', totals->>'base_work_p95');
+		IF now() - plan.step_started_at < plan.step_hold THEN
+			decision := 'hold';
+			reason := format('no worse so far, the step holds for %s (%s passed): %s',
+			                 plan.step_hold, date_trunc('second', now() - plan.step_started_at), reason);
+		ELSE
+			decision := 'advance';
+		END IF;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION rollout_plan_gate(rollout_plan) IS
+	'internal: the gate of a plan''s current step: advance, hold, inconclusive or abort, with the figures that decided';
+
+CREATE FUNCTION rollout_plan_audit(plan rollout_plan, action text, detail jsonb) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+	INSERT INTO @extschema@.rollout_audit (action, version, detail)
+	VALUES (action, plan.target_version,
+	        jsonb_build_object('plan_id', plan.plan_id, 'base', plan.base_version::bigint,
+	                           'target', plan.target_version::bigint, 'state', plan.state,
+	                           'percent', plan.steps[plan.step]) || detail);
+$$;
+COMMENT ON FUNCTION rollout_plan_audit(rollout_plan, text, jsonb) IS
+	'internal: writes a plan''s action to rollout_audit';
+
+-- Stops a plan: the ramp goes to 0 at once; rollout_advance rolls the
+-- target's rows back to the base when on_failure is 'rollback'.
+CREATE FUNCTION rollout_plan_stop(plan_id bigint, why text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	plan @extschema@.rollout_plan;
+BEGIN
+	UPDATE @extschema@.rollout_plan p
+	   SET state = 'aborted',
+	       finished_at = CASE WHEN p.on_failure = 'abort' THEN now() END
+	 WHERE p.plan_id = rollout_plan_stop.plan_id
+	RETURNING * INTO plan;
+	PERFORM @extschema@.rollout_set_ramp(plan.base_version, plan.target_version, 0);
+	PERFORM @extschema@.rollout_plan_audit(plan, 'plan_abort',
+		jsonb_build_object('reason', why, 'on_failure', plan.on_failure));
+END
+$$;
+COMMENT ON FUNCTION rollout_plan_stop(bigint, text) IS 'internal: aborts a plan';
+
+CREATE FUNCTION rollout_start_plan(
+	base rollout_version,
+	target rollout_version,
+	steps numeric[] DEFAULT '{1,5,25,50,100}',
+	step_hold interval DEFAULT '10 minutes',
+	min_samples integer DEFAULT 200,
+	max_failure_ratio numeric DEFAULT 2.0,
+	failure_tolerance numeric DEFAULT 0.01,
+	max_work_time_ratio numeric DEFAULT 2.0,
+	confidence numeric DEFAULT 0.99,
+	on_failure text DEFAULT 'rollback'
+) RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	plan @extschema@.rollout_plan;
+	active @extschema@.rollout_plan;
+	ramp @extschema@.rollout_ramp;
+	v record;
+BEGIN
+	FOR v IN SELECT * FROM (VALUES ('base', base), ('target', target)) AS a (argument, version) LOOP
+		IF v.version IS NULL THEN
+			RAISE EXCEPTION '% must not be null', v.argument USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		IF NOT EXISTS (SELECT FROM @extschema@.rollout_versions r
+		                WHERE r.version = v.version AND r.state = 'active') THEN
+			RAISE EXCEPTION '% version % is not a registered, active version', v.argument,
+				@extschema@.rollout_version_format(v.version)
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Register it with rollout_register_version(); a draining or retired version cannot take part in a plan.';
+		END IF;
+	END LOOP;
+	IF base = target THEN
+		RAISE EXCEPTION 'base and target must be different versions' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF cardinality(steps) IS NULL OR cardinality(steps) = 0 OR array_ndims(steps) > 1
+	   OR array_position(steps, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'steps must be a non-empty list of percents, not %', coalesce(steps::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF EXISTS (SELECT FROM unnest(steps) WITH ORDINALITY AS s(percent, i)
+	            WHERE s.percent <= 0 OR s.percent > 100 OR s.percent <> round(s.percent, 2)
+	               OR s.percent <= steps[s.i - 1]) THEN
+		RAISE EXCEPTION 'steps must increase strictly, each above 0 and at most 100 with at most two decimals, not %', steps
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF step_hold IS NULL OR step_hold <= interval '0' THEN
+		RAISE EXCEPTION 'step_hold must be positive, not %', coalesce(step_hold::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF min_samples IS NULL OR min_samples < 1 THEN
+		RAISE EXCEPTION 'min_samples must be at least 1, not %', coalesce(min_samples::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF max_failure_ratio IS NULL OR max_failure_ratio < 1 THEN
+		RAISE EXCEPTION 'max_failure_ratio must be at least 1, not %', coalesce(max_failure_ratio::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF failure_tolerance IS NULL OR failure_tolerance < 0 OR failure_tolerance >= 1 THEN
+		RAISE EXCEPTION 'failure_tolerance must be at least 0 and below 1, not %', coalesce(failure_tolerance::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF max_work_time_ratio IS NULL OR max_work_time_ratio < 1 THEN
+		RAISE EXCEPTION 'max_work_time_ratio must be at least 1, not %', coalesce(max_work_time_ratio::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF confidence IS NULL OR confidence <= 0.5 OR confidence >= 1 THEN
+		RAISE EXCEPTION 'confidence must be above 0.5 and below 1, not %', coalesce(confidence::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF on_failure IS NULL OR on_failure NOT IN ('rollback', 'abort') THEN
+		RAISE EXCEPTION 'on_failure must be rollback or abort, not %', coalesce(quote_literal(on_failure), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	SELECT * INTO active FROM @extschema@.rollout_plan p
+	 WHERE p.state IN ('running', 'paused') OR (p.state = 'aborted' AND p.on_failure = 'rollback');
+	IF FOUND THEN
+		RAISE EXCEPTION 'plan % (% to %) is %', active.plan_id,
+			@extschema@.rollout_version_format(active.base_version),
+			@extschema@.rollout_version_format(active.target_version),
+			CASE active.state WHEN 'aborted' THEN 'still rolling back' ELSE active.state END
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'The ramp is one split, so one plan drives it at a time.',
+			      HINT = format('Let it finish, or stop it with rollout_abort_plan(%s, ''reason'').', active.plan_id);
+	END IF;
+	SELECT * INTO ramp FROM @extschema@.rollout_ramp;
+	IF FOUND AND ramp.percent > 0 AND ramp.percent < 100
+	   AND (ramp.base_version <> base OR ramp.target_version <> target) THEN
+		RAISE EXCEPTION 'the ramp routes % percent of keys from % to %', ramp.percent,
+			@extschema@.rollout_version_format(ramp.base_version),
+			@extschema@.rollout_version_format(ramp.target_version)
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Finish that ramp (0 or 100 percent) before a plan for other versions takes over.';
+	END IF;
+
+	INSERT INTO @extschema@.rollout_plan AS p
+		(base_version, target_version, steps, step_hold, min_samples, max_failure_ratio,
+		 failure_tolerance, max_work_time_ratio, confidence, on_failure)
+	VALUES (base, target, steps, step_hold, min_samples, max_failure_ratio, failure_tolerance,
+	        max_work_time_ratio, confidence, on_failure)
+	RETURNING * INTO plan;
+	-- Needs the statistics: without preloading, rollout_stats raises 55000 here.
+	PERFORM @extschema@.rollout_plan_snapshot(plan.plan_id, 'plan');
+	PERFORM @extschema@.rollout_plan_snapshot(plan.plan_id, 'step');
+	PERFORM @extschema@.rollout_set_ramp(base, target, steps[1]);
+	PERFORM @extschema@.rollout_plan_audit(plan, 'plan_start', jsonb_build_object(
+		'steps', steps, 'step_hold', step_hold, 'min_samples', min_samples,
+		'max_failure_ratio', max_failure_ratio, 'failure_tolerance', failure_tolerance,
+		'max_work_time_ratio', max_work_time_ratio, 'confidence', confidence,
+		'on_failure', on_failure));
+	RETURN plan.plan_id;
+END
+$$;
+COMMENT ON FUNCTION rollout_start_plan(rollout_version, rollout_version, numeric[], interval, integer, numeric, numeric, numeric, numeric, text) IS
+	'start ramping target step by step, gated on rollout_stats against base; rollout_advance() moves it';
+
+-- One evaluation of one running plan, in the caller's transaction. A plan
+-- another evaluation holds is skipped (NULL): that one decides.
+CREATE FUNCTION rollout_plan_decide(plan_id bigint) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	plan @extschema@.rollout_plan;
+	gate record;
+	last_step boolean;
+BEGIN
+	SELECT * INTO plan FROM @extschema@.rollout_plan p
+	 WHERE p.plan_id = rollout_plan_decide.plan_id AND p.state = 'running'
+	   FOR UPDATE SKIP LOCKED;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	gate := @extschema@.rollout_plan_gate(plan);
+	UPDATE @extschema@.rollout_plan p
+	   SET last_decision = gate.decision, reason = gate.reason, figures = gate.figures,
+	       evaluated_at = now()
+	 WHERE p.plan_id = plan.plan_id
+	RETURNING * INTO plan;
+	PERFORM @extschema@.rollout_plan_audit(plan, 'plan_decision', jsonb_build_object(
+		'decision', gate.decision, 'reason', gate.reason, 'step', plan.step, 'figures', gate.figures));
+	last_step := plan.step = cardinality(plan.steps);
+	IF gate.decision = 'abort' THEN
+		PERFORM @extschema@.rollout_plan_stop(plan.plan_id, gate.reason);
+	ELSIF gate.decision = 'advance' AND last_step THEN
+		UPDATE @extschema@.rollout_plan p SET state = 'completed', finished_at = now()
+		 WHERE p.plan_id = plan.plan_id RETURNING * INTO plan;
+		PERFORM @extschema@.rollout_plan_audit(plan, 'plan_complete', jsonb_build_object(
+			'next', format('CALL rollout_phase_out(%L, %L)',
+			               @extschema@.rollout_version_format(plan.base_version),
+			               @extschema@.rollout_version_format(plan.target_version))));
+	ELSIF gate.decision = 'advance' THEN
+		UPDATE @extschema@.rollout_plan p SET step = p.step + 1, step_started_at = now()
+		 WHERE p.plan_id = plan.plan_id RETURNING * INTO plan;
+		PERFORM @extschema@.rollout_set_ramp(plan.base_version, plan.target_version,
+		                                     plan.steps[plan.step]);
+		PERFORM @extschema@.rollout_plan_snapshot(plan.plan_id, 'step');
+	ELSIF gate.decision = 'inconclusive' AND now() - plan.step_started_at > 4 * plan.step_hold THEN
+		-- As Argo Rollouts does with an inconclusive analysis: a person decides.
+		UPDATE @extschema@.rollout_plan p
+		   SET state = 'paused',
+		       reason = format('inconclusive for more than 4 × step_hold (%s): %s', 4 * p.step_hold, p.reason)
+		 WHERE p.plan_id = plan.plan_id RETURNING * INTO plan;
+		PERFORM @extschema@.rollout_plan_audit(plan, 'plan_pause', jsonb_build_object('reason', plan.reason));
+	END IF;
+	RETURN gate.decision;
+END
+$$;
+COMMENT ON FUNCTION rollout_plan_decide(bigint) IS
+	'internal: one evaluation of a running plan by rollout_advance()';
+
+-- Every running plan once, each in its own transaction, then the rollback
+-- of aborted plans in committed batches (rollout_phase_out of the target
+-- into the base). Nothing here holds a lock that claims or tagging wait for
+-- beyond one batch.
+CREATE PROCEDURE rollout_advance()
+LANGUAGE plpgsql AS $$
+DECLARE
+	p record;
+	moved bigint;
+	remaining bigint;
+	version_state text;
+	plan @extschema@.rollout_plan;
+BEGIN
+	PERFORM @extschema@.rollout_require_autocommit('rollout_advance');
+	FOR p IN SELECT r.plan_id FROM @extschema@.rollout_plan r WHERE r.state = 'running'
+	          ORDER BY r.plan_id LOOP
+		PERFORM @extschema@.rollout_plan_decide(p.plan_id);
+		COMMIT;
+	END LOOP;
+	FOR p IN SELECT r.plan_id, r.base_version, r.target_version FROM @extschema@.rollout_plan r
+	          WHERE r.state = 'aborted' AND r.on_failure = 'rollback' ORDER BY r.plan_id LOOP
+		moved := 0;
+		remaining := 0;
+		version_state := NULL;
+		CALL @extschema@.rollout_phase_out(p.target_version, p.base_version, 1000, moved,
+		                                   remaining, version_state);
+		IF version_state = 'retired' THEN
+			UPDATE @extschema@.rollout_plan r SET state = 'rolled_back', finished_at = now()
+			 WHERE r.plan_id = p.plan_id AND r.state = 'aborted'
+			RETURNING * INTO plan;
+			IF FOUND THEN
+				PERFORM @extschema@.rollout_plan_audit(plan, 'plan_rolled_back',
+					jsonb_build_object('moved', moved));
+			END IF;
+		END IF;
+		COMMIT;
+	END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE rollout_advance() IS
+	'evaluate every running plan once (advance, hold, pause or abort) and roll back aborted ones; run it from a scheduler';
+
+CREATE FUNCTION rollout_plan_for_update(plan_id bigint, wanted_states text[], action text)
+RETURNS rollout_plan LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	plan @extschema@.rollout_plan;
+BEGIN
+	IF plan_id IS NULL THEN
+		RAISE EXCEPTION 'plan_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT * INTO plan FROM @extschema@.rollout_plan p
+	 WHERE p.plan_id = rollout_plan_for_update.plan_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'plan % does not exist', plan_id USING ERRCODE = 'undefined_object';
+	END IF;
+	IF plan.state <> ALL (wanted_states) THEN
+		RAISE EXCEPTION 'cannot % plan %: it is %', action, plan_id, plan.state
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	RETURN plan;
+END
+$$;
+COMMENT ON FUNCTION rollout_plan_for_update(bigint, text[], text) IS
+	'internal: locks a plan in one of the states an action needs';
+
+CREATE FUNCTION rollout_pause_plan(plan_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	plan @extschema@.rollout_plan;
+BEGIN
+	plan := @extschema@.rollout_plan_for_update(plan_id, '{running}', 'pause');
+	UPDATE @extschema@.rollout_plan p SET state = 'paused'
+	 WHERE p.plan_id = plan.plan_id RETURNING * INTO plan;
+	PERFORM @extschema@.rollout_plan_audit(plan, 'plan_pause', '{"reason": "paused by hand"}');
+END
+$$;
+COMMENT ON FUNCTION rollout_pause_plan(bigint) IS
+	'stop a running plan where it is (the ramp stays) until rollout_resume_plan';
+
+CREATE FUNCTION rollout_resume_plan(plan_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	plan @extschema@.rollout_plan;
+BEGIN
+	plan := @extschema@.rollout_plan_for_update(plan_id, '{paused}', 'resume');
+	-- The step starts again: its window and its hold count from now.
+	UPDATE @extschema@.rollout_plan p SET state = 'running', step_started_at = now()
+	 WHERE p.plan_id = plan.plan_id RETURNING * INTO plan;
+	PERFORM @extschema@.rollout_plan_snapshot(plan.plan_id, 'step');
+	PERFORM @extschema@.rollout_set_ramp(plan.base_version, plan.target_version, plan.steps[plan.step]);
+	PERFORM @extschema@.rollout_plan_audit(plan, 'plan_resume', '{}');
+END
+$$;
+COMMENT ON FUNCTION rollout_resume_plan(bigint) IS
+	'run a paused plan again; its current step starts over';
+
+CREATE FUNCTION rollout_abort_plan(plan_id bigint, reason text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+BEGIN
+	IF reason IS NULL OR btrim(reason) = '' THEN
+		RAISE EXCEPTION 'reason must be given' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'It is written to rollout_audit with the abort.';
+	END IF;
+	PERFORM @extschema@.rollout_plan_for_update(plan_id, '{running,paused}', 'abort');
+	PERFORM @extschema@.rollout_plan_stop(plan_id, 'aborted by hand: ' || reason);
+END
+$$;
+COMMENT ON FUNCTION rollout_abort_plan(bigint, text) IS
+	'stop a plan: the ramp goes to 0, and with on_failure rollback rollout_advance() retags the target''s rows to the base';
+
+CREATE VIEW rollout_plans AS
+SELECT p.plan_id, p.base_version, p.target_version, p.state,
+       CASE WHEN p.state IN ('aborted', 'rolled_back') THEN 0 ELSE p.steps[p.step] END AS percent,
+       p.step, p.steps, p.step_started_at, p.last_decision, p.reason,
+       (p.figures->'totals'->>'base_finished')::bigint AS base_finished,
+       (p.figures->'totals'->>'base_failed')::bigint AS base_failed,
+       round((p.figures->'totals'->>'base_failed')::numeric
+             / nullif((p.figures->'totals'->>'base_finished')::numeric, 0), 4) AS base_failure_rate,
+       (p.figures->'totals'->>'base_work_p95')::interval AS base_work_p95,
+       (p.figures->'totals'->>'target_finished')::bigint AS target_finished,
+       (p.figures->'totals'->>'target_failed')::bigint AS target_failed,
+       round((p.figures->'totals'->>'target_failed')::numeric
+             / nullif((p.figures->'totals'->>'target_finished')::numeric, 0), 4) AS target_failure_rate,
+       (p.figures->'totals'->>'target_work_p95')::interval AS target_work_p95,
+       (p.figures->'totals'->>'p_value')::double precision AS p_value,
+       p.evaluated_at, p.started_at, p.finished_at
+  FROM rollout_plan p;
+COMMENT ON VIEW rollout_plans IS
+	'progressive rollouts: state, current step, the last decision and the gate figures it was made on';

@@ -32,6 +32,10 @@ SELECT rollout_set_ramp('9.4', '10.1', 37.5);
 CREATE TEMP TABLE routed_before AS
 SELECT 'K-' || g AS k, rollout_route('K-' || g) AS version FROM generate_series(1, 2000) g;
 
+-- A criteria and a queued task, from before parking existed.
+SELECT rollout_define_criteria('UP.TASKS', lease => '1 hour');
+INSERT INTO rollout_task_q (transaction_id, data_key) VALUES ('UP.TASKS', 'T1');
+
 ALTER EXTENSION rollout_ext UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'rollout_ext';
 
@@ -56,6 +60,14 @@ SELECT count(*) AS keys_moved FROM routed_before WHERE rollout_route(k) <> versi
 SELECT castsource::regtype, castcontext FROM pg_cast
  WHERE casttarget = 'rollout_version'::regtype ORDER BY castsource::regtype::text;
 DELETE FROM rollout_ramp;
+-- The criteria has no attempt limit; the task is not parked and the backlog
+-- has its parked column; no plan runs.
+SELECT criteria_id, max_attempts FROM rollout_criteria;
+SELECT criteria_id, ready, held, parked FROM rollout_backlog;
+SELECT data_key, parked_at FROM rollout_task_q;
+SELECT count(*) AS plans FROM rollout_plans;
+DELETE FROM rollout_task_q;
+SELECT rollout_drop_criteria('UP.TASKS');
 
 -- A second update has nothing to do.
 ALTER EXTENSION rollout_ext UPDATE;

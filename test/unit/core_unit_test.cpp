@@ -1,9 +1,11 @@
-// Unit tests of the pure C++ core (versions and routing), without
-// PostgreSQL. Prints "unit: N passed, N failed".
+// Unit tests of the pure C++ core (versions, routing, histograms and the
+// gate's proportion test), without PostgreSQL. Prints "unit: N passed, N failed".
 #include "histogram.hpp"
+#include "proportion_test.hpp"
 #include "routing.hpp"
 #include "version.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -274,6 +276,39 @@ int main()
 	const double p99 = rollout::histogram_quantile_ms(counts, 0.99);
 	check(p50 >= 64 && p50 < 128 && p99 > p50 && p99 <= 128, "quantiles follow the counts");
 	check(rollout::histogram_quantile_ms(counts, 0.05) < 2, "a low quantile falls in the low bucket");
+
+	// The gate's test: Fisher's exact one-sided p-values, checked against
+	// exact rational arithmetic (Python's fractions and math.comb).
+	const auto near = [](double got, double want) {
+		return std::fabs(got - want) <= 1e-9 * std::max(1.0, std::fabs(want)) ||
+		       std::fabs(got / want - 1) < 1e-9;
+	};
+	using rollout::failure_worse_p_value;
+	check(near(failure_worse_p_value(3, 4, 1, 4), 17.0 / 70.0),
+	      "Fisher's tea tasting: 3 of 4 against 1 of 4 gives 17/70");
+	check(near(failure_worse_p_value(1, 10, 1, 100), 0.1743119266055046),
+	      "1 failure in 10 against 1 in 100 is p = 0.174: not evidence at 99%");
+	check(near(failure_worse_p_value(20, 40, 0, 40), 3.899128770241874e-08),
+	      "20 failures in 40 against none in 40 is p = 3.9e-8");
+	check(near(failure_worse_p_value(20, 40, 0, 1000), 1.8394861164578391e-31),
+	      "tiny tails are summed without underflow");
+	check(near(failure_worse_p_value(10, 1000, 10, 1000), 0.5885422383037665),
+	      "equal rates: p above one half");
+	check(near(failure_worse_p_value(30, 1000, 10, 1000), 0.0010041667809150049),
+	      "3% against 1% over 1000 rows each: p = 0.001");
+	check(near(failure_worse_p_value(300, 10000, 270, 10000), 0.108890074493672),
+	      "larger counts, exact tail");
+	check(failure_worse_p_value(0, 10, 5, 10) == 1.0 && failure_worse_p_value(3, 10, 0, 0) == 1.0 &&
+	          failure_worse_p_value(0, 0, 0, 10) == 1.0,
+	      "no target failures or an empty side: p = 1");
+	check(std::isnan(failure_worse_p_value(11, 10, 0, 10)) &&
+	          std::isnan(failure_worse_p_value(-1, 10, 0, 10)),
+	      "impossible counts: NaN");
+	// Past kExactTerms the z-test answers: 15% against 14% of a million rows
+	// each is far beyond chance, 14% against 14% is not.
+	const double z_worse = failure_worse_p_value(150000, 1000000, 140000, 1000000);
+	const double z_equal = failure_worse_p_value(140000, 1000000, 140000, 1000000);
+	check(z_worse < 1e-12 && near(z_equal, 0.5), "the z-test at large counts");
 
 	std::printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
