@@ -19,6 +19,11 @@
 --   whose attempts ran out (rollout_task_q.parked_at); rollout_release_parked;
 --   a parked column in rollout_backlog (the view is re-created: grants made
 --   on it must be made again).
+-- - rollout_phase_out waits for every transaction writing rows of the
+--   version (rollout_wait_for_version_writers) before its final count.
+-- - Progressive rollout: rollout_start_plan, rollout_advance, rollout_plans,
+--   rollout_pause_plan, rollout_resume_plan, rollout_abort_plan, and
+--   rollout_failure_p_value.
 
 \echo Use "ALTER EXTENSION rollout_ext UPDATE TO '0.3.0'" to load this file. \quit
 
@@ -613,6 +618,48 @@ SELECT * FROM @extschema@.rollout_backlog_rows()
 COMMENT ON VIEW rollout_backlog IS
 	'per criteria and version: rows ready, claimed (leased), scheduled for later, held, and parked (out of attempts), and the age of the oldest ready row';
 
+
+-- ---------------------------------------------------------------------------
+-- Phase-out waits for every writer of the version, not only for those that
+-- began after it was draining: a transaction that tagged a row of it just
+-- before, and committed after the final count, left a row of a retired
+-- version behind (test/isolation/specs/plan_concurrent.spec).
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION rollout_wait_for_version_writers(version rollout_version) RETURNS void
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION rollout_wait_for_version_writers(rollout_version) IS
+	'internal: waits for the transactions writing rows of version, and holds new ones off until this transaction ends';
+
+-- Ends a phase-out pass: retires old_version when nothing of it is left in
+-- any tagged table. Counted again here, in the transaction that retires, so a
+-- row committed during the pass is not missed.
+CREATE OR REPLACE FUNCTION rollout_phase_out_finish(old_version rollout_version, INOUT remaining bigint,
+                                         OUT state text)
+LANGUAGE plpgsql SET search_path = pg_catalog, @extschema@, pg_temp AS $$
+DECLARE
+	t record;
+	n bigint;
+BEGIN
+	-- Every transaction tagging rows of the version holds its write lock
+	-- until it ends, whether it began before the version was draining or
+	-- after; waiting for them here makes the count below see their rows.
+	PERFORM @extschema@.rollout_wait_for_version_writers(old_version);
+	remaining := 0;
+	FOR t IN SELECT tbl, column_name FROM @extschema@.rollout_tagged_tables LOOP
+		EXECUTE format('SELECT count(*) FROM %s WHERE %I = $1', t.tbl, t.column_name)
+			INTO n USING old_version;
+		remaining := remaining + n;
+	END LOOP;
+	IF remaining = 0 THEN
+		PERFORM @extschema@.rollout_set_version_state(old_version, 'retired');
+	ELSE
+		RAISE NOTICE '% rows of version % remain (claimed, or written during this pass); run rollout_phase_out again once their leases end',
+			remaining, @extschema@.rollout_version_format(old_version);
+	END IF;
+	state := (SELECT v.state FROM @extschema@.rollout_versions v WHERE v.version = old_version);
+END
+$$;
 
 -- ---------------------------------------------------------------------------
 -- Progressive rollout: a plan ramps the target step by step, judges each step

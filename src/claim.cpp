@@ -59,7 +59,7 @@ rollout::Version claimer_version(const ClaimCriteria *criteria, const ClaimReque
 	if (request.has_version || session_version(&version)) {
 		if (request.has_version)
 			version = request.version;
-		check_version_usable(criteria->extension_namespace, version, "claim rows");
+		check_version_usable(criteria->extension_namespace, version, VersionUse::claim_rows);
 		return version;
 	}
 	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

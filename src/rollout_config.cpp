@@ -1,7 +1,7 @@
 #include "rollout_config.hpp"
 
 #include "core/routing.hpp"
-#include "kept_plan.hpp"
+#include "version_write_lock.hpp"
 
 bool allow_unregistered_versions = true;
 bool restoring_dump = false;
@@ -140,53 +140,6 @@ VersionState registered_version_state(Oid extension_namespace, rollout::Version 
 	return VersionState::unregistered;
 }
 
-// Where this backend last locked a draining version's registry row. A row lock
-// lasts until its transaction ends, or until the subtransaction that took it
-// rolls back; within the same subtransaction, locking the row again for the
-// next tagged row or claim changes nothing, so it is skipped.
-struct DrainingLock {
-	LocalTransactionId transaction;
-	SubTransactionId subtransaction;
-	rollout::Version version;
-};
-DrainingLock last_draining_lock = {InvalidLocalTransactionId, InvalidSubTransactionId, 0};
-
-// The lock itself. Its parameter is a bigint and its text names every object,
-// so the kept plan can be replanned after the extension was dropped and
-// created again.
-constexpr const char *kLockDrainingSql =
-	"SELECT 1 FROM %1$s.rollout_versions WHERE version OPERATOR(%1$s.=) $1::%1$s.rollout_version "
-	"FOR SHARE";
-KeptPlan draining_lock_plan = {};
-
-// Holds a share lock on the version's registry row until the transaction
-// ends. rollout_phase_out locks the row before its final count, so it waits
-// for every transaction still writing rows of the draining version and then
-// sees them, instead of retiring the version under an uncommitted row.
-void lock_draining_version(Oid extension_namespace, rollout::Version version)
-{
-#if PG_VERSION_NUM >= 170000
-	const LocalTransactionId transaction = MyProc->vxid.lxid;
-#else
-	const LocalTransactionId transaction = MyProc->lxid;
-#endif
-	const DrainingLock current = {transaction, GetCurrentSubTransactionId(), version};
-	if (current.transaction == last_draining_lock.transaction &&
-	    current.subtransaction == last_draining_lock.subtransaction &&
-	    current.version == last_draining_lock.version)
-		return;
-	Datum args[1] = {Int64GetDatum(version)};
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "rollout_ext: SPI_connect failed");
-	Oid argtypes[1] = {INT8OID};
-	SPIPlanPtr plan =
-		kept_plan(&draining_lock_plan, kLockDrainingSql, extension_namespace, 1, argtypes);
-	if (SPI_execute_plan(plan, args, nullptr, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "rollout_ext: could not lock the registry row of a draining version");
-	SPI_finish();
-	last_draining_lock = current;
-}
-
 // The ramp set by rollout_set_ramp(); false when none is set.
 bool current_ramp(Oid extension_namespace, Ramp *out)
 {
@@ -198,11 +151,12 @@ bool current_ramp(Oid extension_namespace, Ramp *out)
 
 }  // namespace
 
-void check_version_usable(Oid extension_namespace, rollout::Version version, const char *usage)
+void check_version_usable(Oid extension_namespace, rollout::Version version, VersionUse use)
 {
 	const VersionState state = registered_version_state(extension_namespace, version);
-	if (state == VersionState::draining)
-		lock_draining_version(extension_namespace, version);
+	const char *usage = use == VersionUse::tag_rows ? "tag rows" : "claim rows";
+	if (use == VersionUse::tag_rows || state == VersionState::draining)
+		lock_version_for_writing(version);
 	if (state == VersionState::retired) {
 		char formatted[rollout::kDottedBufferSize];
 		rollout::format_dotted(version, formatted);

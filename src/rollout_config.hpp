@@ -14,10 +14,12 @@ extern bool restoring_dump;
 
 // Raises an error when rows may not be tagged with, or claimed as, version:
 // it is retired, or unregistered while rollout.allow_unregistered is off.
-// While the version is draining, holds a share lock on its registry row until
-// the transaction ends (see rollout_phase_out). `usage` names what was
-// attempted, e.g. "tag rows".
-void check_version_usable(Oid extension_namespace, rollout::Version version, const char *usage);
+enum class VersionUse { tag_rows, claim_rows };
+
+// Tagging a row, and claiming rows of a draining version, hold the version's
+// write lock until the transaction ends (version_write_lock.hpp), so that
+// rollout_phase_out never retires a version under an uncommitted row of it.
+void check_version_usable(Oid extension_namespace, rollout::Version version, VersionUse use);
 
 // The version that owns a new key under the current ramp, by the ramp's
 // routing scheme; raises an error when no ramp is set.

@@ -384,7 +384,7 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 	const Datum explicit_version = slot_getattr(row, config->version_attnum, &isnull);
 	if (!isnull) {
 		check_version_usable(config->extension_namespace, DatumGetInt64(explicit_version),
-		                     "tag rows");
+		                     VersionUse::tag_rows);
 		return PointerGetDatum(tuple);
 	}
 
@@ -410,7 +410,7 @@ Datum rollout_tag_trigger(PG_FUNCTION_ARGS)
 		                 "one transaction, or give column \"%s\" a value.",
 		                 NameStr(TupleDescAttr(tupdesc, config->version_attnum - 1)->attname))));
 	}
-	check_version_usable(config->extension_namespace, version, "tag rows");
+	check_version_usable(config->extension_namespace, version, VersionUse::tag_rows);
 
 	int column = config->version_attnum;
 	Datum value = Int64GetDatum(version);
