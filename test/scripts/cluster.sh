@@ -16,6 +16,8 @@ declare -A REQUIRED_PACKAGES=(
 	[postgresql-$PG_MAJOR]=$PG_BINDIR/initdb
 	[postgresql-server-dev-$PG_MAJOR]=/usr/include/postgresql/$PG_MAJOR/server/postgres.h
 	[postgresql-$PG_MAJOR-pgtap]=/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control
+	# the scheduler that drives rollout_advance() in t/003_progressive_rollout.pl
+	[postgresql-$PG_MAJOR-cron]=/usr/share/postgresql/$PG_MAJOR/extension/pg_cron.control
 	[libtap-parser-sourcehandler-pgtap-perl]=/usr/bin/pg_prove
 	[libpq-dev]=/usr/include/postgresql/libpq-fe.h
 	[zlib1g-dev]=/usr/include/zlib.h
