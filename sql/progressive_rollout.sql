@@ -115,8 +115,8 @@ SELECT * FROM plan_now;
 SELECT percent AS ramp FROM rollout_ramp;
 
 -- A target at 50% failures against a base at 0%, 40 rows each: abort at
--- the first step. The ramp is 0 at once; the target's unclaimed rows go
--- back to the base, and the target is retired.
+-- the first step. The ramp is 0 at once; from the next call on, the
+-- target's unclaimed rows go back to the base, and the target is retired.
 SELECT rollout_set_ramp('10.1', '10.2', 0);
 SELECT rollout_start_plan('10.1', '10.2', steps => '{1,10,100}', min_samples => 200) AS bad_plan \gset
 BEGIN;
@@ -129,6 +129,10 @@ CALL rollout_advance();
 SELECT * FROM plan_now WHERE plan_id = :bad_plan;
 SELECT reason FROM rollout_plans WHERE plan_id = :bad_plan;
 SELECT percent AS ramp FROM rollout_ramp;
+SELECT rollout_version_format(rollout_version) AS version, count(*)
+  FROM rollout_task_q WHERE data_key LIKE 'left-%' GROUP BY 1;
+CALL rollout_advance();
+SELECT state FROM rollout_plans WHERE plan_id = :bad_plan;
 SELECT rollout_version_format(rollout_version) AS version, count(*)
   FROM rollout_task_q WHERE data_key LIKE 'left-%' GROUP BY 1;
 SELECT rollout_version_format(version) AS version, state FROM rollout_versions ORDER BY version;

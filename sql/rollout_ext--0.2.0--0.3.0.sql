@@ -688,6 +688,7 @@ CREATE TABLE rollout_plan (
 		CHECK (state IN ('running', 'paused', 'completed', 'aborted', 'rolled_back')),
 	step integer NOT NULL DEFAULT 1,  -- steps[step] is the current percent
 	step_started_at timestamptz NOT NULL DEFAULT now(),
+	aborted_at timestamptz,
 	last_decision text CHECK (last_decision IN ('advance', 'hold', 'inconclusive', 'abort')),
 	reason text,
 	figures jsonb,  -- the last evaluation's gate figures, per transaction and in total
@@ -887,7 +888,7 @@ DECLARE
 	plan @extschema@.rollout_plan;
 BEGIN
 	UPDATE @extschema@.rollout_plan p
-	   SET state = 'aborted',
+	   SET state = 'aborted', aborted_at = clock_timestamp(),
 	       finished_at = CASE WHEN p.on_failure = 'abort' THEN now() END
 	 WHERE p.plan_id = rollout_plan_stop.plan_id
 	RETURNING * INTO plan;
@@ -1069,10 +1070,14 @@ COMMENT ON FUNCTION rollout_plan_decide(bigint) IS
 -- Every running plan once, each in its own transaction, then the rollback
 -- of aborted plans in committed batches (rollout_phase_out of the target
 -- into the base). Nothing here holds a lock that claims or tagging wait for
--- beyond one batch.
+-- beyond one batch. A plan aborted by this call is rolled back from the next
+-- one: by then the load balancer has left the target (its ramp went to 0 at
+-- once) and the target's servers have finished what they had accepted, where
+-- a rollback in the same breath would retire the version under them.
 CREATE PROCEDURE rollout_advance()
 LANGUAGE plpgsql AS $$
 DECLARE
+	call_started CONSTANT timestamptz := clock_timestamp();
 	p record;
 	moved bigint;
 	remaining bigint;
@@ -1086,7 +1091,8 @@ BEGIN
 		COMMIT;
 	END LOOP;
 	FOR p IN SELECT r.plan_id, r.base_version, r.target_version FROM @extschema@.rollout_plan r
-	          WHERE r.state = 'aborted' AND r.on_failure = 'rollback' ORDER BY r.plan_id LOOP
+	          WHERE r.state = 'aborted' AND r.on_failure = 'rollback' AND r.aborted_at < call_started
+	          ORDER BY r.plan_id LOOP
 		moved := 0;
 		remaining := 0;
 		version_state := NULL;

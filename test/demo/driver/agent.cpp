@@ -1,6 +1,8 @@
 #include "agent.hpp"
 
+#include "agent_catalog.hpp"
 #include "audit_log.hpp"
+#include "chance.hpp"
 #include "session.hpp"
 
 #include <chrono>
@@ -113,6 +115,22 @@ std::vector<ClaimedRow> AgentRunner::claim(const std::string &criteria_id)
 
 void AgentRunner::process(const std::string &criteria_id, const ClaimedRow &row)
 {
+	// The bad release's broken agent: it gives up on a share of its claims
+	// before doing any work, and hands them back as a failure would.
+	if (version_.faulty && spec_.name == kFaultyAgent &&
+	    chance(options_.seed, row.key + "/" + row.token, kSaltBadRelease, options_.bad_percent)) {
+		Transaction tx(*conn_);
+		const Outcome failed{Finish::Retry, kHandBackDelay, true, "failed: the bad release's bug"};
+		if (end_claim(criteria_id, row, failed)) {
+			record(criteria_id, row, "retried", failed.detail);
+			counters_.retries++;
+		} else {
+			counters_.lost_leases++;
+			record(criteria_id, row, "lost_lease", "completion refused: claim token no longer current");
+		}
+		tx.commit();
+		return;
+	}
 	std::string failure;
 	try {
 		Transaction tx(*conn_);

@@ -35,6 +35,7 @@ enum Salt : std::uint64_t {
 	kSaltBackorder = 100,   // + attempt
 	kSaltAsyncError = 200,  // + error count
 	kSaltPaymentError = 300,
+	kSaltBadRelease = 400,
 };
 
 }  // namespace demo

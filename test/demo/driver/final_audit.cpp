@@ -142,6 +142,55 @@ void print_list(PgConn &c, const char *title, const std::string &sql)
 		std::printf("  %s\n", r.text(i, 0).c_str());
 }
 
+std::string version_name(const Versions &versions, const std::string &numeric)
+{
+	for (const VersionInfo &v : versions)
+		if (v.numeric == numeric)
+			return v.name();
+	return numeric;
+}
+
+// Each plan's decisions from rollout_audit, with the figures they were made
+// on; a run of the same decision at the same step shows once, with how many
+// evaluations it lasted.
+void print_plan_audit(PgConn &c, const Versions &versions)
+{
+	PgResult r = c.exec(R"(
+WITH d AS (
+	SELECT audit_id, detail->>'plan_id' AS plan_id, detail->>'target' AS target, action,
+	       detail->>'percent' AS percent, coalesce(detail->>'decision', '') AS decision,
+	       detail->'figures'->'totals' AS t,
+	       coalesce(detail->>'reason', '') AS reason
+	  FROM rollout_audit WHERE action LIKE 'plan%'),
+runs AS (
+	SELECT d.*, sum(CASE WHEN (action, decision, percent) IS NOT DISTINCT FROM
+	                          (lag_action, lag_decision, lag_percent) THEN 0 ELSE 1 END)
+	               OVER (PARTITION BY plan_id ORDER BY audit_id) AS run
+	  FROM (SELECT d.*, lag(action) OVER w AS lag_action, lag(decision) OVER w AS lag_decision,
+	               lag(percent) OVER w AS lag_percent
+	          FROM d WINDOW w AS (PARTITION BY plan_id ORDER BY audit_id)) d)
+SELECT plan_id, target, action, percent, decision, count(*) OVER (PARTITION BY plan_id, run),
+       coalesce(t->>'target_failed' || '/' || (t->>'target_finished'), ''),
+       coalesce(t->>'base_failed' || '/' || (t->>'base_finished'), ''),
+       coalesce(to_char((t->>'p_value')::float8, '9.9EEEE'), ''), reason,
+       row_number() OVER (PARTITION BY plan_id, run ORDER BY audit_id DESC) = 1
+  FROM runs ORDER BY audit_id)");
+	std::printf("\nplan decisions (rollout_audit; failed/finished rows over the step's window):\n");
+	TextTable table({"plan", "target", "action", "at %", "decision", "times", "target fail", "base fail",
+	                 "p-value", "reason"});
+	for (int i = 0; i < r.rows(); ++i) {
+		if (!r.boolean(i, 10))
+			continue;  // the last of a run: the figures it ended on
+		std::string reason = r.text(i, 9);
+		if (reason.size() > 90)
+			reason = reason.substr(0, 87) + "...";
+		table.add({r.text(i, 0), version_name(versions, r.text(i, 1)), r.text(i, 2), r.text(i, 3),
+		           r.text(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 7), r.text(i, 8), reason});
+	}
+	for (const std::string &line : table.render())
+		std::printf("  %s\n", line.c_str());
+}
+
 }  // namespace
 
 bool run_final_audit(PgConn &c, const Versions &versions, const Stats &stats,
@@ -159,8 +208,11 @@ bool run_final_audit(PgConn &c, const Versions &versions, const Stats &stats,
 	            each(per, [](const PerVersion &p) { return p.lost_leases; }));
 
 	const auto wrong = each(per, [](const PerVersion &p) { return p.wrong_version; });
-	checks.check("rows processed by an agent of the wrong version", std::to_string(wrong[0] + wrong[1]),
-	             "0", wrong[0] + wrong[1] == 0, &wrong);
+	long long wrong_total = 0;
+	for (long long w : wrong)
+		wrong_total += w;
+	checks.check("rows processed by an agent of the wrong version", std::to_string(wrong_total), "0",
+	             wrong_total == 0, &wrong);
 
 	long long never_created = 0;
 	for (const VersionInfo &v : versions)
@@ -216,6 +268,39 @@ bool run_final_audit(PgConn &c, const Versions &versions, const Stats &stats,
 		checks.info("killed agent's rows picked up again after the lease",
 		            "skipped: no V1 claim after the kill was due");
 	}
+	// Act 1: the bad release was caught at a small step and rolled back.
+	const int last_step = static_cast<int>(
+		c.exec("SELECT coalesce(max(cardinality(steps)), 0) FROM rollout_plan").integer(0, 0));
+	checks.check("act 1: " + versions[kV2].label + "'s plan aborted by the gate and rolled back",
+	             rollout.bad.state + (rollout.bad.last_decision.empty() ? "" : ", " + rollout.bad.last_decision) +
+	                 " at step " + std::to_string(rollout.bad.step),
+	             "rolled_back, abort, before the last step",
+	             rollout.bad.state == "rolled_back" && rollout.bad.last_decision == "abort" &&
+	                 rollout.bad.step < last_step);
+	const std::string v2 = versions[kV2].setting;
+	const std::string v2_state =
+		c.exec("SELECT state FROM rollout_versions WHERE version = $1::rollout_version", {v2}).text(0, 0);
+	const bool v2_drained =
+		c.exec("SELECT rollout_drained($1::rollout_version)", {v2}).boolean(0, 0);
+	checks.check("act 1: " + versions[kV2].name() + " retired, none of its rows left",
+	             v2_state + (v2_drained ? ", drained" : ", NOT drained"), "retired, drained",
+	             v2_state == "retired" && v2_drained);
+	// Act 2: the fixed release went through every step, advanced by the gate.
+	const long long advances = rollout.good.plan_id.empty() ? 0 : c.exec(
+		"SELECT count(*) FROM rollout_audit WHERE action = 'plan_decision' "
+		"AND detail->>'plan_id' = $1 AND detail->>'decision' = 'advance'",
+		{rollout.good.plan_id}).integer(0, 0);
+	checks.check("act 2: " + versions[kV2Fixed].label + "'s plan completed, every step advanced by the gate",
+	             (rollout.good.state.empty() ? std::string("not started") : rollout.good.state) + ", " +
+	                 std::to_string(advances) + " of " + std::to_string(last_step) + " steps",
+	             "completed, all", rollout.good.state == "completed" && advances == last_step);
+	const long long hand_ramps = c.exec(
+		"SELECT count(*) FROM rollout_audit a WHERE a.action = 'set_ramp' "
+		"AND NOT EXISTS (SELECT FROM rollout_audit p WHERE p.action LIKE 'plan%' "
+		"                 AND p.happened_at = a.happened_at) "
+		"AND a.audit_id > (SELECT min(audit_id) FROM rollout_audit WHERE action = 'set_ramp')").integer(0, 0);
+	checks.check("ramp changes not made by a plan", std::to_string(hand_ramps), "0", hand_ramps == 0);
+
 	const std::string v1 = versions[kV1].setting;
 	const std::string state =
 		c.exec("SELECT state FROM rollout_versions WHERE version = $1::rollout_version", {v1}).text(0, 0);
@@ -228,7 +313,9 @@ bool run_final_audit(PgConn &c, const Versions &versions, const Stats &stats,
 	             rollout.finished);
 	checks.info("rollout_phase_out calls (of which sweeps)",
 	            std::to_string(rollout.phase_out_calls) + " (" + std::to_string(rollout.sweeps) + ")");
-	checks.info("rollout time: first ramp step to V1 drained", fixed(rollout.rollout_seconds, 1) + " s");
+	checks.info("act 1 (" + versions[kV2].label + " caught and rolled back)", fixed(rollout.bad.seconds, 1) + " s");
+	checks.info("act 2 (" + versions[kV2Fixed].label + " ramped to 100%)", fixed(rollout.good.seconds, 1) + " s");
+	checks.info("rollout time: first plan to V1 drained", fixed(rollout.rollout_seconds, 1) + " s");
 	checks.info("total run time", fixed(total_seconds, 1) + " s");
 
 	std::printf("\n== final audit\n");
@@ -265,6 +352,8 @@ bool run_final_audit(PgConn &c, const Versions &versions, const Stats &stats,
 	} catch (const PgError &e) {
 		std::printf("\nno rollout_stats: %s\n", e.what());
 	}
+
+	print_plan_audit(c, versions);
 
 	print_list(c, "\nrows processed by an agent of the wrong version (first 10):",
 	           "SELECT agent_name || ' ' || agent_instance || ' (' || agent_version::text || ') ' || "

@@ -9,31 +9,37 @@ Fleet::Fleet(const Options &options, const Versions &versions, Stats &stats, Eve
 {
 }
 
-void Fleet::start()
+void Fleet::start(int index)
 {
-	for (const VersionInfo &version : versions_) {
-		app_servers_[version.index] = std::make_unique<AppServer>(version, options_, stats_, events_);
-		app_servers_[version.index]->start();
-		for (int server = 1; server <= options_.agents_per_version; ++server) {
-			for (const AgentSpec &spec : reference_agents()) {
-				agents_[version.index].push_back(
-					std::make_unique<AgentRunner>(spec, version, server, options_, stats_, events_,
-					                              kill_tickets_[version.index]));
-				agents_[version.index].back()->start();
-			}
+	const VersionInfo &version = versions_[index];
+	app_servers_[index] = std::make_unique<AppServer>(version, options_, stats_, events_);
+	app_servers_[index]->start();
+	for (int server = 1; server <= options_.agents_per_version; ++server) {
+		for (const AgentSpec &spec : reference_agents()) {
+			agents_[index].push_back(std::make_unique<AgentRunner>(
+				spec, version, server, options_, stats_, events_, kill_tickets_[index]));
+			agents_[index].back()->start();
 		}
-		events_.add(version.name() + ": application server and " +
-		            std::to_string(agents_[version.index].size()) + " agent threads (" +
-		            std::to_string(options_.agents_per_version) + " agent server(s) x " +
-		            std::to_string(reference_agents().size()) + " agents) started");
 	}
+	events_.add(version.name() + ": application server and " +
+	            std::to_string(agents_[index].size()) + " agent threads (" +
+	            std::to_string(options_.agents_per_version) + " agent server(s) x " +
+	            std::to_string(reference_agents().size()) + " agents) started" +
+	            (version.faulty ? std::string(", its ") + kFaultyAgent + " failing " +
+	                                  std::to_string(options_.bad_percent) + "% of its rows"
+	                            : std::string()));
+}
+
+void Fleet::finish_app_server(int version)
+{
+	if (app_servers_[version] != nullptr)
+		app_servers_[version]->finish();
 }
 
 void Fleet::finish_app_servers()
 {
-	for (auto &server : app_servers_)
-		if (server != nullptr)
-			server->finish();
+	for (int version = 0; version < kVersionCount; ++version)
+		finish_app_server(version);
 }
 
 std::size_t Fleet::orders_queued() const

@@ -17,9 +17,12 @@ class Fleet {
 public:
 	Fleet(const Options &options, const Versions &versions, Stats &stats, EventLog &events);
 
-	void start();
+	// Starts the version's application server and agents.
+	void start(int version);
 	AppServer &app_server(int version) { return *app_servers_[version]; }
-	// Lets both application servers create what is queued, then stops them.
+	// Lets the version's application server create what is queued, then
+	// stops it; finish_app_servers does so for every version started.
+	void finish_app_server(int version);
 	void finish_app_servers();
 	std::size_t orders_queued() const;
 	// Stops every agent of the version after its current row, and waits.

@@ -1,6 +1,7 @@
 // rollout_demo: plays a whole staged rollout of the reference agents, live,
 // against a database holding test/demo/reference_schema.sql and
 // test/demo/demo_audit.sql. See --help, and test/scripts/run-demo.sh.
+#include "agent_catalog.hpp"
 #include "events.hpp"
 #include "final_audit.hpp"
 #include "fleet.hpp"
@@ -21,20 +22,21 @@ namespace {
 
 void print_plan(const Options &options, const Versions &versions)
 {
-	std::string ramp = "0";
-	for (double step : options.ramp)
-		ramp += " -> " + fixed(step, step == static_cast<long>(step) ? 0 : 2);
-	std::printf("== staged rollout %s -> %s: %d orders, ramp %s %% to %s over ~%.0f s, "
-	            "%d agent server(s) per version, seed %llu, %s\n",
-	            versions[kV1].name().c_str(), versions[kV2].name().c_str(), options.orders,
-	            ramp.c_str(), versions[kV2].label.c_str(), options.duration * 0.7,
-	            options.agents_per_version, static_cast<unsigned long long>(options.seed),
-	            options.kill ? "one V1 agent killed mid-claim" : "no kill");
-	std::printf("   leases %s; every agent and server has its own connection with its own "
-	            "rollout.version\n",
-	            kDemoLease);
-	std::printf("   load balancer: scheme %s (%s), reloaded before the database's ramp at each "
-	            "step\n",
+	std::string steps;
+	for (double step : options.steps)
+		steps += (steps.empty() ? "" : ", ") + fixed(step, step == static_cast<long>(step) ? 0 : 2);
+	std::printf("== progressive rollouts from %s: act 1 %s (its %s fails %d%% of its rows), "
+	            "act 2 %s; steps %s %%, each held %d s and needing %d finished rows\n",
+	            versions[kV1].name().c_str(), versions[kV2].name().c_str(), kFaultyAgent,
+	            options.bad_percent, versions[kV2Fixed].name().c_str(), steps.c_str(),
+	            options.step_hold, options.min_samples);
+	std::printf("   %d orders/s, %d agent server(s) per version, seed %llu, %s; leases %s; every "
+	            "agent and server has its own connection with its own rollout.version\n",
+	            options.rate, options.agents_per_version,
+	            static_cast<unsigned long long>(options.seed),
+	            options.kill ? "one V1 agent killed mid-claim" : "no kill", kDemoLease);
+	std::printf("   rollout_advance() every second decides; the load balancer (scheme %s: %s) "
+	            "follows the ramp; nobody sets the ramp by hand\n",
 	            options.scheme.c_str(),
 	            options.scheme == "nginx"     ? "nginx split_clients, MurmurHash2"
 	            : options.scheme == "haproxy" ? "HAProxy crc32,mod(10000)"
@@ -44,7 +46,9 @@ void print_plan(const Options &options, const Versions &versions)
 
 int play(const Options &options)
 {
-	Versions versions{VersionInfo{kV1, "V1", "9.4", ""}, VersionInfo{kV2, "V2", "10.1", ""}};
+	Versions versions{VersionInfo{kV1, "V1", "9.4", "", false},
+	                  VersionInfo{kV2, "V2", "10.1", "", true},
+	                  VersionInfo{kV2Fixed, "V2'", "10.2", "", false}};
 	Stats stats;
 	EventLog events;
 	RunStatus status;
@@ -54,15 +58,14 @@ int play(const Options &options)
 	print_plan(options, versions);
 
 	Fleet fleet(options, versions, stats, events);
-	fleet.start();
 	ProgressDisplay progress(options, versions, stats, events, status);
 	progress.start();
 
 	RolloutScript script(options, versions, *control, fleet, stats, events, status);
 	const RolloutResult result = script.run();
-	status.set("done: stopping " + versions[kV2].label + " agents");
-	fleet.stop_agents(kV2);
-	fleet.stop_agents(kV1);
+	status.set("done: stopping the agents");
+	for (const VersionInfo &v : versions)
+		fleet.stop_agents(v.index);
 	status.set("done");
 	progress.stop();
 

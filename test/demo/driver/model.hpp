@@ -1,4 +1,4 @@
-// What the demo is made of: the two versions, the pipeline stages and the
+// What the demo is made of: the three versions, the pipeline stages and the
 // live counters the agents and application servers update.
 #pragma once
 
@@ -9,15 +9,19 @@
 
 namespace demo {
 
-constexpr int kVersionCount = 2;
+// V1 runs; V2 is a bad release (act 1: caught small and rolled back); V2' is
+// the fixed release (act 2: ramped all the way, then V1 is phased out).
+constexpr int kVersionCount = 3;
 constexpr int kV1 = 0;
 constexpr int kV2 = 1;
+constexpr int kV2Fixed = 2;
 
 struct VersionInfo {
 	int index = 0;
-	std::string label;    // V1, V2
-	std::string setting;  // what the servers set: 9.4, 10.1
-	std::string numeric;  // how rollout_version prints it: 940000000, 1010000000
+	std::string label;    // V1, V2, V2'
+	std::string setting;  // what the servers set: 9.4, 10.1, 10.2
+	std::string numeric;  // how rollout_version prints it: 940000000, 1010000000, ...
+	bool faulty = false;  // its FAULTY_AGENT hands back a share of its rows (options)
 	std::string name() const { return label + " " + setting; }
 };
 

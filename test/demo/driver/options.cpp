@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "agent_catalog.hpp"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -37,9 +39,9 @@ std::uint64_t parse_seed(const std::string &text)
 	return value;
 }
 
-// "10,50,100": strictly increasing percentages above 0, the last one 100, at
-// most two decimals (rollout_set_ramp's precision).
-std::vector<double> parse_ramp(const std::string &text)
+// "1,5,25,50,100": strictly increasing percentages above 0, the last one 100,
+// at most two decimals (rollout_start_plan's rule).
+std::vector<double> parse_steps(const std::string &text)
 {
 	std::vector<double> steps;
 	std::stringstream in(text);
@@ -49,19 +51,19 @@ std::vector<double> parse_ramp(const std::string &text)
 		errno = 0;
 		const double value = std::strtod(part.c_str(), &end);
 		if (part.empty() || errno != 0 || *end != '\0')
-			throw UsageError("--ramp: \"" + part + "\" is not a percentage");
+			throw UsageError("--steps: \"" + part + "\" is not a percentage");
 		if (value <= 0 || value > 100)
-			throw UsageError("--ramp: " + part + " is not above 0 and at most 100");
+			throw UsageError("--steps: " + part + " is not above 0 and at most 100");
 		if (std::fabs(value * 100 - std::round(value * 100)) > 1e-6)
-			throw UsageError("--ramp: " + part + " has more than two decimals");
+			throw UsageError("--steps: " + part + " has more than two decimals");
 		if (!steps.empty() && value <= steps.back())
-			throw UsageError("--ramp: the steps must increase");
+			throw UsageError("--steps: the steps must increase");
 		steps.push_back(value);
 	}
 	if (steps.empty() || text.back() == ',')
-		throw UsageError("--ramp needs a list such as 10,50,100");
+		throw UsageError("--steps needs a list such as 1,5,25,50,100");
 	if (steps.back() != 100)
-		throw UsageError("--ramp: the last step must be 100 (V1 is phased out after it)");
+		throw UsageError("--steps: the last step must be 100 (V1 is phased out after it)");
 	return steps;
 }
 
@@ -99,12 +101,20 @@ Options parse_options(int argc, char **argv)
 			options.help = true;
 		} else if (arg == "--orders") {
 			options.orders = static_cast<int>(parse_integer(arg, take_value(), 1, 100000));
+		} else if (arg == "--rate") {
+			options.rate = static_cast<int>(parse_integer(arg, take_value(), 1, 1000));
 		} else if (arg == "--duration") {
-			options.duration = static_cast<int>(parse_integer(arg, take_value(), 5, 3600));
+			options.duration = static_cast<int>(parse_integer(arg, take_value(), 10, 3600));
 		} else if (arg == "--agents-per-version") {
 			options.agents_per_version = static_cast<int>(parse_integer(arg, take_value(), 1, 5));
-		} else if (arg == "--ramp") {
-			options.ramp = parse_ramp(take_value());
+		} else if (arg == "--steps") {
+			options.steps = parse_steps(take_value());
+		} else if (arg == "--step-hold") {
+			options.step_hold = static_cast<int>(parse_integer(arg, take_value(), 1, 600));
+		} else if (arg == "--min-samples") {
+			options.min_samples = static_cast<int>(parse_integer(arg, take_value(), 1, 100000));
+		} else if (arg == "--bad-percent") {
+			options.bad_percent = static_cast<int>(parse_integer(arg, take_value(), 0, 100));
 		} else if (arg == "--scheme") {
 			options.scheme = take_value();
 			if (options.scheme != "murmur3" && options.scheme != "nginx" && options.scheme != "haproxy")
@@ -132,27 +142,37 @@ std::string usage_text(const std::string &program)
 {
 	return "usage: " + program + " [options]\n"
 	       "\n"
-	       "Plays a staged rollout of the reference agents from V1 (9.4) to V2 (10.1) on a\n"
-	       "database holding test/demo/reference_schema.sql and test/demo/demo_audit.sql:\n"
-	       "application servers of both versions create orders, every agent runs per version\n"
-	       "on its own connection, the ramp rises 0% -> ... -> 100%, V1 is phased out, and a\n"
-	       "final audit checks that no row was processed by the wrong version or lost.\n"
+	       "Plays two progressive rollouts of the reference agents on a database holding\n"
+	       "test/demo/reference_schema.sql and test/demo/demo_audit.sql. Application servers\n"
+	       "create orders, every agent runs per version on its own connection, and\n"
+	       "rollout_advance() (called every second, as a scheduler would) ramps the target\n"
+	       "along a plan, judged on rollout_stats against V1:\n"
+	       "  act 1: V2 (10.1), whose " + std::string(kFaultyAgent) + " fails a share of its rows, is caught at\n"
+	       "         a small step, the ramp returns to 0 and its rows go back to V1 (9.4);\n"
+	       "  act 2: the fixed V2' (10.2) goes through every step to 100%, then V1 is phased\n"
+	       "         out. A final audit checks that no row was lost, processed twice or by\n"
+	       "         the wrong version.\n"
 	       "\n"
 	       "options:\n"
-	       "  --orders N               orders the application servers create (default 500)\n"
-	       "  --duration SECONDS       pacing: the ramp steps take about 70% of it, then V1 is\n"
-	       "                           phased out and the rest drains; the run gives up\n"
-	       "                           SECONDS + 90 after it starts (default 45, at least 5)\n"
+	       "  --rate N                 orders per second the load balancer sends (default 25)\n"
+	       "  --orders N               at most this many orders in all (default 3000)\n"
+	       "  --steps P1,P2,...,100    the plans' steps, percent of new orders to the target\n"
+	       "                           (default 2,10,50,100)\n"
+	       "  --step-hold SECONDS      how long each step holds before it may advance\n"
+	       "                           (default 4)\n"
+	       "  --min-samples N          finished target rows a step needs (default 20)\n"
+	       "  --bad-percent N          rows the bad release's " + std::string(kFaultyAgent) + " fails\n"
+	       "                           (default 33)\n"
+	       "  --duration SECONDS       the run gives up this long after it starts\n"
+	       "                           (default 110, at least 10)\n"
 	       "  --agents-per-version N   agent servers per version, each running every agent on\n"
 	       "                           its own thread and connection (default 2, at most 5)\n"
-	       "  --ramp P1,P2,...,100     percent of new orders routed to V2 at each step, after\n"
-	       "                           a first step at 0% (default 10,50,100)\n"
 	       "  --scheme S               the ramp's routing scheme, which the load balancer\n"
 	       "                           computes: nginx (split_clients, default), haproxy\n"
 	       "                           (crc32,mod(10000)) or murmur3 (rollout_ext's own)\n"
 	       "  --seed N                 seed of the order mix and of the injected failures\n"
 	       "                           (default 42)\n"
-	       "  --no-kill                do not kill an agent in the middle of its claim\n"
+	       "  --no-kill                do not kill a V1 agent in the middle of its claim\n"
 	       "  --dsn CONNINFO           database to use (conninfo string or URI); default: the\n"
 	       "                           PG* environment variables\n"
 	       "  --check-args             validate the options and exit\n"

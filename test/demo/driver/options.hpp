@@ -9,10 +9,14 @@
 namespace demo {
 
 struct Options {
-	int orders = 500;              // orders the application servers create
-	int duration = 45;             // seconds: pacing of the ramp, then a bounded drain
+	int orders = 3000;             // at most this many orders are created
+	int rate = 25;                 // orders per second the load balancer sends
+	int duration = 110;            // seconds the two acts may take before the run gives up
 	int agents_per_version = 2;    // agent servers (threads of every agent) per version
-	std::vector<double> ramp{10, 50, 100};  // percent of new orders to V2, after a 0% step
+	std::vector<double> steps{2, 10, 50, 100};  // the plans' steps, percent of new orders
+	int step_hold = 4;             // seconds each step holds before the plan may advance
+	int min_samples = 20;          // finished target rows a step needs before it advances
+	int bad_percent = 33;          // rows the bad release's faulty agent fails
 	std::string scheme = "nginx";  // the ramp's routing scheme, which the load balancer computes
 	std::uint64_t seed = 42;       // drives order contents and the injected failures
 	bool kill = true;              // kill one agent mid-claim

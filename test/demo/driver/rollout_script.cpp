@@ -11,13 +11,19 @@ namespace demo {
 
 namespace {
 
-constexpr double kRampShare = 0.7;      // of --duration, for the ramp steps
-constexpr double kGraceSeconds = 90;    // past --duration, before giving up
+constexpr double kAdvanceSeconds = 1.0;  // how often the "scheduler" calls rollout_advance()
 
-std::string percent_text(double percent)
+std::string steps_array(const std::vector<double> &steps)
 {
-	return percent == static_cast<long>(percent) ? std::to_string(static_cast<long>(percent))
-	                                             : fixed(percent, 2);
+	std::string out = "{";
+	for (double step : steps)
+		out += (out.size() > 1 ? "," : "") + fixed(step, step == static_cast<long>(step) ? 0 : 2);
+	return out + "}";
+}
+
+bool settled(const PlanResult &plan)
+{
+	return plan.state == "completed" || plan.state == "rolled_back" || plan.state == "paused";
 }
 
 }  // namespace
@@ -37,52 +43,135 @@ bool RolloutScript::past_deadline() const
 RolloutResult RolloutScript::run()
 {
 	const double start = Clock::elapsed();
-	deadline_ = start + options_.duration + kGraceSeconds;
-	std::vector<double> steps{0};
-	steps.insert(steps.end(), options_.ramp.begin(), options_.ramp.end());
-	const double step_seconds = options_.duration * kRampShare / static_cast<double>(steps.size());
-	// The kill happens halfway through the first step that sends orders to
-	// V2 (V1 still gets most of them), to a V1 agent.
+	deadline_ = start + options_.duration;
+	fleet_.start(kV1);
 	if (options_.kill) {
-		kill_at_ = start + step_seconds * (steps.size() > 1 ? 1.5 : 0.5);
+		// A few seconds into act 1, while V1 does nearly all the work.
+		kill_at_ = start + 3;
 		result_.kill_requested = true;
 	}
-
-	for (std::size_t i = 0; i < steps.size(); ++i) {
-		long orders = options_.orders / static_cast<long>(steps.size());
-		if (static_cast<long>(i) < options_.orders % static_cast<long>(steps.size()))
-			++orders;
-		const double step_start = Clock::elapsed();
-		ramp_step(i, steps.size(), steps[i], orders);
-		wait_until(step_start + step_seconds);
-	}
-	status_.set("ramp done: application servers finishing their queues");
+	result_.bad = play_act(1, kV2);
+	if (result_.bad.state == "rolled_back")
+		result_.good = play_act(2, kV2Fixed);
+	status_.set("plans done: application servers finishing their queues");
 	fleet_.finish_app_servers();
 	record_abandoned();
-
-	phase_out();
+	if (result_.good.state == "completed")
+		phase_out(kV2Fixed);
 	result_.rollout_seconds = Clock::elapsed() - start;
-	wait_for_orders();
+	wait_for_orders(result_.good.state == "completed" ? kV2Fixed : kV1);
 	return result_;
 }
 
-void RolloutScript::ramp_step(std::size_t index, std::size_t count, double percent, long orders)
+// One plan, from rollout_start_plan until it completed or was rolled back
+// (or paused, or the run ran out of time). Orders keep coming at --rate.
+PlanResult RolloutScript::play_act(int act, int target)
 {
-	// The ramp-up runbook: the load balancer first, so that no order the
-	// database tags V2 reaches a V1 server; then the database.
-	lb_percent_ = percent_text(percent);
-	control_.exec("SELECT rollout_set_ramp($1::rollout_version, $2::rollout_version, $3::numeric)",
-	              {versions_[kV1].setting, versions_[kV2].setting, percent_text(percent)});
-	const std::string phase = "step " + std::to_string(index + 1) + "/" + std::to_string(count) +
-	                          ": ramp " + percent_text(percent) + "% of new orders to " +
-	                          versions_[kV2].label;
-	status_.set(phase);
-	events_.add("rollout_set_ramp('" + versions_[kV1].setting + "', '" + versions_[kV2].setting +
-	            "', " + percent_text(percent) + "): " + std::to_string(orders) + " orders in this step");
-	const double step_seconds = options_.duration * kRampShare / static_cast<double>(count);
-	const double start = Clock::elapsed();
-	for (long k = 0; k < orders; ++k) {
-		wait_until(start + step_seconds * (static_cast<double>(k) + 0.5) / static_cast<double>(orders));
+	const VersionInfo &v1 = versions_[kV1];
+	const VersionInfo &tv = versions_[target];
+	fleet_.start(target);
+	lb_target_ = target;
+	const double act_start = Clock::elapsed();
+	act_orders_ = 0;
+	const std::string plan_id =
+		control_
+			.exec("SELECT rollout_start_plan($1::rollout_version, $2::rollout_version, "
+			      "steps => $3::numeric[], step_hold => $4::interval, min_samples => $5::integer)",
+			      {v1.setting, tv.setting, steps_array(options_.steps),
+			       std::to_string(options_.step_hold) + " seconds", std::to_string(options_.min_samples)})
+			.text(0, 0);
+	events_.add("act " + std::to_string(act) + ": rollout_start_plan('" + v1.setting + "', '" +
+	            tv.setting + "', steps => '" + steps_array(options_.steps) + "', step_hold => '" +
+	            std::to_string(options_.step_hold) + " seconds', min_samples => " +
+	            std::to_string(options_.min_samples) + ") = plan " + plan_id);
+	follow_ramp();
+	PlanResult plan = read_plan(plan_id);
+	bool taken_down = false;
+	double next_advance = act_start + kAdvanceSeconds;
+	while (!settled(plan) && !past_deadline()) {
+		status_.set("act " + std::to_string(act) + ": plan " + plan_id + " " + v1.label + " -> " +
+		            tv.label + " " + plan.state + " at " + lb_percent_ + "%, " +
+		            (plan.last_decision.empty() ? "no decision yet" : plan.last_decision));
+		if (plan.state == "running")
+			dispatch_due(act_start);
+		wait_until(Clock::elapsed() + 0.05);
+		if (Clock::elapsed() < next_advance)
+			continue;
+		next_advance += kAdvanceSeconds;
+		advance(act, &plan);
+		if (plan.state == "aborted" && !taken_down) {
+			take_down(target);
+			taken_down = true;
+		}
+	}
+	if (plan.state == "paused")
+		events_.add("plan " + plan_id + " paused: " + plan.reason);
+	plan.seconds = Clock::elapsed() - act_start;
+	return plan;
+}
+
+PlanResult RolloutScript::read_plan(const std::string &plan_id)
+{
+	PgResult r = control_.exec(
+		"SELECT state, percent::text, coalesce(last_decision, ''), coalesce(reason, ''), step "
+		"FROM rollout_plans WHERE plan_id = $1::bigint",
+		{plan_id});
+	PlanResult plan;
+	plan.plan_id = plan_id;
+	plan.state = r.text(0, 0);
+	plan.percent = r.text(0, 1);
+	plan.last_decision = r.text(0, 2);
+	plan.reason = r.text(0, 3);
+	plan.step = static_cast<int>(r.integer(0, 4));
+	return plan;
+}
+
+// The scheduler's call, then what changed: a new step, a state, or a first
+// decision of a kind is an event; the load balancer follows the ramp.
+void RolloutScript::advance(int act, PlanResult *plan)
+{
+	control_.exec("CALL rollout_advance()");
+	const PlanResult now = read_plan(plan->plan_id);
+	if (now.state != plan->state || now.step != plan->step ||
+	    now.last_decision != plan->last_decision)
+		events_.add("act " + std::to_string(act) + ": plan " + now.plan_id + " " + now.state +
+		            " at step " + std::to_string(now.step) + " (" + now.percent + "%): " +
+		            now.last_decision + ": " + now.reason);
+	*plan = now;
+	follow_ramp();
+}
+
+// The load balancer reloads its split from the database's ramp (in
+// production: rollout_lb_config() rendered into nginx's or HAProxy's
+// configuration, and a reload).
+void RolloutScript::follow_ramp()
+{
+	const std::string percent = control_.exec("SELECT percent::text FROM rollout_ramp").text(0, 0);
+	if (percent != lb_percent_)
+		events_.add("load balancer reloaded: " + percent + "% of new orders to " +
+		            versions_[lb_target_].name());
+	lb_percent_ = percent;
+}
+
+// The gate aborted the bad release: the ramp is already 0, so no new order
+// goes to its servers. The operator lets its application server create what
+// it had accepted and stops its agents; rollout_advance() goes on moving its
+// rows to V1 until none is left and it is retired.
+void RolloutScript::take_down(int target)
+{
+	const VersionInfo &tv = versions_[target];
+	status_.set("act 1: taking " + tv.name() + " down; rollout_advance() rolls its rows back");
+	fleet_.finish_app_server(target);
+	events_.add("stopping " + tv.name() + ": its application server finished its queue, its " +
+	            std::to_string(fleet_.agent_count(target)) + " agent threads stop");
+	fleet_.stop_agents(target);
+}
+
+void RolloutScript::dispatch_due(double act_start)
+{
+	const long due = static_cast<long>((Clock::elapsed() - act_start) * options_.rate);
+	while (act_orders_ < due && next_order_ < options_.orders) {
+		++act_orders_;
 		dispatch(++next_order_);
 	}
 }
@@ -92,11 +181,11 @@ void RolloutScript::ramp_step(std::size_t index, std::size_t count, double perce
 void RolloutScript::dispatch(long number)
 {
 	OrderRequest order = make_order(options_.seed, number);
-	const bool to_v2 =
+	const bool to_target =
 		control_.exec("SELECT rollout_route_bucket($1, $2) < $3::numeric * 100",
 		              {order.key, options_.scheme, lb_percent_})
 			.boolean(0, 0);
-	fleet_.app_server(versions_[to_v2 ? kV2 : kV1].index).submit(std::move(order));
+	fleet_.app_server(to_target ? lb_target_ : kV1).submit(std::move(order));
 }
 
 void RolloutScript::wait_until(double when)
@@ -136,10 +225,10 @@ void RolloutScript::record_abandoned()
 	}
 }
 
-void RolloutScript::phase_out()
+void RolloutScript::phase_out(int target)
 {
 	const VersionInfo &v1 = versions_[kV1];
-	const VersionInfo &v2 = versions_[kV2];
+	const VersionInfo &v2 = versions_[target];
 	status_.set("phase-out: stopping " + v1.label + " agents");
 	events_.add("stopping all " + std::to_string(fleet_.agent_count(kV1)) + " " + v1.name() +
 	            " agent threads (each finishes its current row)");
@@ -201,9 +290,9 @@ void RolloutScript::phase_out()
 	}
 }
 
-void RolloutScript::wait_for_orders()
+void RolloutScript::wait_for_orders(int target)
 {
-	status_.set(versions_[kV2].name() + " agents finishing every order");
+	status_.set(versions_[target].name() + " agents finishing every order");
 	for (;;) {
 		PgResult r = control_.exec(
 			"SELECT (SELECT count(*) FROM demo_order_state WHERE NOT final), "
@@ -220,7 +309,7 @@ void RolloutScript::wait_for_orders()
 			            std::to_string(open_work) + " work rows left");
 			return;
 		}
-		status_.set(versions_[kV2].name() + " agents finishing: " + std::to_string(open_orders) +
+		status_.set(versions_[target].name() + " agents finishing: " + std::to_string(open_orders) +
 		            " orders open, " + std::to_string(open_work) + " work rows left");
 		std::this_thread::sleep_for(std::chrono::milliseconds(500));
 	}

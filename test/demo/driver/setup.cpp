@@ -23,6 +23,8 @@ void prepare_database(PgConn &control, Versions &versions, const std::string &sc
 		control.exec("SELECT rollout_register_version($1::rollout_version, $2)",
 		             {version.setting, version.label});
 	}
+	// The routing scheme the load balancer computes, at 0%: from here on only
+	// the plans move the ramp.
 	control.exec("SELECT rollout_set_ramp($1::rollout_version, $2::rollout_version, 0, $3)",
 	             {versions[kV1].setting, versions[kV2].setting, scheme});
 

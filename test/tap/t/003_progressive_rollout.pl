@@ -1,8 +1,9 @@
 # A progressive rollout driven by a real scheduler: pg_cron runs
 # CALL rollout_advance() every minute, as README -> Progressive rollout
 # shows. A target that fails three of its five rows against none of the
-# base's thirty is aborted at the first tick, the ramp goes back to 0 and
-# its rows are rolled back to the base; the plan then shows rolled_back.
+# base's thirty is aborted at the first tick (the ramp goes back to 0), and
+# the next tick rolls its rows back to the base; the plan then shows
+# rolled_back.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -61,16 +62,19 @@ is( $node->safe_psql(
 	'succeeded',
 	'every run succeeded');
 ok( $node->poll_query_until(
+		'postgres', q{SELECT state IN ('aborted', 'rolled_back') FROM rollout_plans}),
+	'the plan was aborted');
+is($node->safe_psql('postgres', 'SELECT percent FROM rollout_ramp'),
+	'0.00', 'the ramp went back to 0 with the abort');
+ok( $node->poll_query_until(
 		'postgres', q{SELECT state = 'rolled_back' FROM rollout_plans}),
-	'the plan was aborted and rolled back');
+	'and rolled back by the next run');
 is($node->safe_psql('postgres', 'SELECT last_decision FROM rollout_plans'),
 	'abort', 'on a failure rate decision');
 like(
 	$node->safe_psql('postgres', 'SELECT reason FROM rollout_plans'),
 	qr/the target failed 3 of 5 rows \(60\.00%\), the base 0 of 30/,
 	'with its figures in words');
-is($node->safe_psql('postgres', 'SELECT percent FROM rollout_ramp'),
-	'0.00', 'the ramp is back at 0');
 is( $node->safe_psql(
 		'postgres',
 		q{SELECT string_agg(DISTINCT rollout_version_format(rollout_version), ',')
