@@ -154,6 +154,25 @@ SELECT rollout_abort_plan(:manual, 'the dashboard looks wrong');
 SELECT state, percent, finished_at IS NOT NULL AS finished FROM rollout_plans WHERE plan_id = :manual;
 SELECT rollout_abort_plan(:manual, 'again');
 
+-- A target whose rows take far longer (0.2 s against under a millisecond):
+-- its work time p95 is above 2 × the base's, and its rows slower than that
+-- are too many for chance. No failures: it aborts on work time alone.
+SELECT rollout_register_version('10.4');
+SELECT rollout_start_plan('10.1', '10.4', min_samples => 10, on_failure => 'abort') AS slow_plan \gset
+SELECT pg_temp.work('10.1', 40, 0);
+BEGIN;
+SET LOCAL rollout.restoring = on;
+INSERT INTO rollout_task_q (transaction_id, data_key, rollout_version)
+SELECT 'PLAN.WORK', 'slow-' || g, '10.4' FROM generate_series(1, 12) g;
+COMMIT;
+CREATE TEMP TABLE slow_claims AS
+SELECT task_q_key, claim_token FROM rollout_claim('PLAN.WORK', 12, as_version => '10.4');
+SELECT pg_sleep(0.2);
+SELECT count(rollout_complete(task_q_key, claim_token)) AS completed_slowly FROM slow_claims;
+CALL rollout_advance();
+SELECT state, last_decision, target_failed, reason ~ '^PLAN.WORK: the target''s work time p95 .* is above 2.0 × the base''s .*, with 12 of its 12 rows slower than that against 0 of the base''s 40 \(p = .* < 0.01\)$' AS on_work_time
+  FROM rollout_plans WHERE plan_id = :slow_plan;
+
 DROP VIEW plan_now;
 DELETE FROM rollout_plan;
 DELETE FROM rollout_ramp;

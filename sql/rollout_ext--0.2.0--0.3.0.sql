@@ -344,6 +344,11 @@ RETURNS boolean LANGUAGE sql SET search_path = pg_catalog, @extschema@, pg_temp 
 	SELECT @extschema@.rollout_end_claim_rows(criteria_id, key, claim_token, next_due, 'completed')
 $$;
 
+CREATE FUNCTION rollout_histogram_count_above(histogram bigint[], above_ms double precision)
+RETURNS double precision AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rollout_histogram_count_above(bigint[], double precision) IS
+	'how many durations of a rollout_stats histogram are above above_ms milliseconds (spread evenly within each bucket)';
+
 CREATE FUNCTION rollout_histogram_quantile(histogram bigint[], q double precision)
 RETURNS interval AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION rollout_histogram_quantile(bigint[], double precision) IS
@@ -801,13 +806,30 @@ BEGIN
 		       @extschema@.rollout_histogram_quantile(p.t_work, 0.95) AS t_p95,
 		       @extschema@.rollout_histogram_quantile(p.b_work, 0.95) AS b_p95
 		  FROM pairs p WHERE p.t_fin > 0 AND p.b_fin > 0),
+	-- Slower: the rows above max_work_time_ratio × the base's p95, counted
+	-- from both histograms, tested as failures are. A p95 from a few dozen
+	-- rows in log2 buckets moves by a bucket (2×) by chance alone.
+	slowness AS (
+		SELECT j.*, s.slow_ms,
+		       round(@extschema@.rollout_histogram_count_above(j.t_work, s.slow_ms))::bigint AS t_slow,
+		       (SELECT sum(n) FROM unnest(j.t_work) n)::bigint AS t_timed,
+		       round(@extschema@.rollout_histogram_count_above(j.b_work, s.slow_ms))::bigint AS b_slow,
+		       (SELECT sum(n) FROM unnest(j.b_work) n)::bigint AS b_timed
+		  FROM judged j
+		 CROSS JOIN LATERAL (SELECT extract(epoch FROM j.b_p95)::double precision * 1000
+		                            * plan.max_work_time_ratio::double precision AS slow_ms) s),
 	verdict AS (
-		SELECT j.*,
-		       j.t_rate > plan.max_failure_ratio * j.b_rate + plan.failure_tolerance
-		           AND j.p_value < 1 - plan.confidence AS fails_more,
-		       j.t_fin >= plan.min_samples AND j.b_fin >= plan.min_samples
-		           AND j.t_p95 > j.b_p95 * plan.max_work_time_ratio::double precision AS works_slower
-		  FROM judged j)
+		SELECT w.*,
+		       w.t_rate > plan.max_failure_ratio * w.b_rate + plan.failure_tolerance
+		           AND w.p_value < 1 - plan.confidence AS fails_more,
+		       coalesce(w.t_fin >= plan.min_samples AND w.b_fin >= plan.min_samples
+		                AND w.t_p95 > w.b_p95 * plan.max_work_time_ratio::double precision
+		                AND @extschema@.rollout_failure_p_value(least(w.t_slow, w.t_timed), w.t_timed,
+		                                                        least(w.b_slow, w.b_timed), w.b_timed)
+		                    < 1 - plan.confidence, false) AS works_slower,
+		       @extschema@.rollout_failure_p_value(least(w.t_slow, w.t_timed), coalesce(w.t_timed, 0),
+		                                           least(w.b_slow, w.b_timed), coalesce(w.b_timed, 0)) AS slow_p_value
+		  FROM slowness w)
 	SELECT coalesce(jsonb_agg(jsonb_build_object(
 	           'queue_table', v.queue_table::text, 'transaction_id', v.transaction_id,
 	           'target_finished', v.t_fin, 'target_failed', v.t_fail,
@@ -815,6 +837,7 @@ BEGIN
 	           'base_finished', v.b_fin, 'base_failed', v.b_fail,
 	           'base_failure_rate', round(v.b_rate, 4), 'base_work_p95', v.b_p95,
 	           'base_window', v.b_window, 'p_value', v.p_value,
+	           'target_slow', v.t_slow, 'base_slow', v.b_slow, 'slow_p_value', v.slow_p_value,
 	           'fails_more', v.fails_more, 'works_slower', v.works_slower)
 	           ORDER BY v.queue_table::text, v.transaction_id), '[]'),
 	       jsonb_build_object(
@@ -830,8 +853,10 @@ BEGIN
 	               v.b_fail, v.b_fin, round(100 * v.b_rate, 2), plan.max_failure_ratio,
 	               plan.failure_tolerance, btrim(to_char(v.p_value, '9.99EEEE')), 1 - plan.confidence)
 	           WHEN v.works_slower THEN format(
-	               '%s: the target''s work time p95 %s is above %s × the base''s %s',
-	               coalesce(v.transaction_id, v.queue_table::text), v.t_p95, plan.max_work_time_ratio, v.b_p95)
+	               '%s: the target''s work time p95 %s is above %s × the base''s %s, with %s of its %s rows slower than that against %s of the base''s %s (p = %s < %s)',
+	               coalesce(v.transaction_id, v.queue_table::text), v.t_p95, plan.max_work_time_ratio,
+	               v.b_p95, v.t_slow, v.t_timed, v.b_slow, v.b_timed,
+	               btrim(to_char(v.slow_p_value, '9.99EEEE')), 1 - plan.confidence)
 	           END, '; ' ORDER BY v.queue_table::text, v.transaction_id),
 	       coalesce(sum(v.t_fin), 0)
 	  INTO per_transaction, totals, worse, target_finished

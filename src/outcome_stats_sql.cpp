@@ -30,6 +30,22 @@ Datum histogram_array(const int64 *counts)
 	                                       FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+// A histogram passed from SQL: exactly the buckets rollout_stats has, NULL
+// counting as 0.
+void histogram_argument(ArrayType *array, int64 counts[rollout::kHistogramBuckets])
+{
+	Datum *elements;
+	bool *element_nulls;
+	int n;
+	deconstruct_array(array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements,
+	                  &element_nulls, &n);
+	if (ARR_NDIM(array) > 1 || n != rollout::kHistogramBuckets)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("a histogram has %d buckets, not %d", rollout::kHistogramBuckets, n)));
+	for (int i = 0; i < n; ++i)
+		counts[i] = element_nulls[i] ? 0 : DatumGetInt64(elements[i]);
+}
+
 // A quantile as an interval, or NULL (nothing counted).
 void quantile(const int64 *counts, double q, Datum *value, bool *isnull)
 {
@@ -163,28 +179,29 @@ Datum rollout_stats_reset(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(rollout_histogram_quantile);
 Datum rollout_histogram_quantile(PG_FUNCTION_ARGS)
 {
-	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
 	const double q = PG_GETARG_FLOAT8(1);
 	if (!(q > 0 && q <= 1))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("q must be above 0 and at most 1, not %g", q)));
-	Datum *elements;
-	bool *element_nulls;
-	int n;
-	deconstruct_array(array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements,
-	                  &element_nulls, &n);
-	if (ARR_NDIM(array) > 1 || n != rollout::kHistogramBuckets)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("a histogram has %d buckets, not %d", rollout::kHistogramBuckets, n)));
 	int64 counts[rollout::kHistogramBuckets];
-	for (int i = 0; i < n; ++i)
-		counts[i] = element_nulls[i] ? 0 : DatumGetInt64(elements[i]);
+	histogram_argument(PG_GETARG_ARRAYTYPE_P(0), counts);
 	Datum value;
 	bool isnull;
 	quantile(counts, q, &value, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	return value;
+}
+
+// How many durations of a histogram are above a threshold in milliseconds:
+// the progressive rollout's gate counts the target's and the base's rows
+// slower than max_work_time_ratio x the base's p95 with it.
+PG_FUNCTION_INFO_V1(rollout_histogram_count_above);
+Datum rollout_histogram_count_above(PG_FUNCTION_ARGS)
+{
+	int64 counts[rollout::kHistogramBuckets];
+	histogram_argument(PG_GETARG_ARRAYTYPE_P(0), counts);
+	PG_RETURN_FLOAT8(rollout::histogram_count_above_ms(counts, PG_GETARG_FLOAT8(1)));
 }
 
 // rollout_complete_rows and rollout_retry_rows (PL/pgSQL) count here what

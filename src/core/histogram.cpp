@@ -52,4 +52,19 @@ double histogram_quantile_ms(const std::int64_t counts[kHistogramBuckets], doubl
 	return histogram_bucket_lower_ms(kHistogramBuckets - 1);
 }
 
+double histogram_count_above_ms(const std::int64_t counts[kHistogramBuckets], double ms) noexcept
+{
+	double above = 0;
+	for (int i = 0; i < kHistogramBuckets; ++i) {
+		const double lower = histogram_bucket_lower_ms(i);
+		const double upper = histogram_bucket_upper_ms(i);
+		const double n = static_cast<double>(counts[i]);
+		if (lower >= ms)
+			above += n;
+		else if (upper > ms)
+			above += n * (upper - ms) / (upper - lower);
+	}
+	return above;
+}
+
 }  // namespace rollout

@@ -24,4 +24,9 @@ double histogram_bucket_upper_ms(int bucket) noexcept;
 // negative value when nothing was counted.
 double histogram_quantile_ms(const std::int64_t counts[kHistogramBuckets], double q) noexcept;
 
+// How many of the durations counted in `counts` are above `ms`, assuming
+// them spread evenly within each bucket (as histogram_quantile_ms does); the
+// last bucket counts whole when its lower bound is at or above `ms`.
+double histogram_count_above_ms(const std::int64_t counts[kHistogramBuckets], double ms) noexcept;
+
 }  // namespace rollout

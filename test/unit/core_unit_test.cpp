@@ -276,6 +276,12 @@ int main()
 	const double p99 = rollout::histogram_quantile_ms(counts, 0.99);
 	check(p50 >= 64 && p50 < 128 && p99 > p50 && p99 <= 128, "quantiles follow the counts");
 	check(rollout::histogram_quantile_ms(counts, 0.05) < 2, "a low quantile falls in the low bucket");
+	check(rollout::histogram_count_above_ms(counts, 64) == 900 &&
+	          rollout::histogram_count_above_ms(counts, 96) == 450 &&
+	          rollout::histogram_count_above_ms(counts, 1.5) == 950 &&
+	          rollout::histogram_count_above_ms(counts, 0) == 1000 &&
+	          rollout::histogram_count_above_ms(counts, 128) == 0,
+	      "durations above a threshold, spread evenly within a bucket");
 
 	// The gate's test: Fisher's exact one-sided p-values, checked against
 	// exact rational arithmetic (Python's fractions and math.comb).

@@ -157,7 +157,7 @@ std::string usage_text(const std::string &program)
 	       "  --rate N                 orders per second the load balancer sends (default 25)\n"
 	       "  --orders N               at most this many orders in all (default 3000)\n"
 	       "  --steps P1,P2,...,100    the plans' steps, percent of new orders to the target\n"
-	       "                           (default 2,10,50,100)\n"
+	       "                           (default 5,25,50,100)\n"
 	       "  --step-hold SECONDS      how long each step holds before it may advance\n"
 	       "                           (default 4)\n"
 	       "  --min-samples N          finished target rows a step needs (default 20)\n"

@@ -99,7 +99,7 @@ PlanResult RolloutScript::play_act(int act, int target)
 			continue;
 		next_advance += kAdvanceSeconds;
 		advance(act, &plan);
-		if (plan.state == "aborted" && !taken_down) {
+		if ((plan.state == "aborted" || plan.state == "rolled_back") && !taken_down) {
 			take_down(target);
 			taken_down = true;
 		}
