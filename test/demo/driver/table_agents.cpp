@@ -48,13 +48,12 @@ Outcome process_async_request(WorkContext &ctx, const ClaimedRow &row)
 		move_lines(ctx.conn, order.key, "3200", "3700", "confirm shipment");
 		if (order.document_type == "0001")
 			add_invoice(ctx.conn, order, "SHIPMENT");
-		if (has_close_transaction(order.document_type))
-			add_task(ctx.conn, "CLOSE_ORDER." + order.document_type, order.key);
+		add_close_task_when_ready(ctx.conn, order, false);
 		detail += ": lines 3700";
 	} else if (row.extra == "receiveReturn") {
 		move_lines(ctx.conn, order.key, "1500", "3700", "receive return");
 		add_invoice(ctx.conn, order, "RETURN");
-		add_task(ctx.conn, "CLOSE_ORDER.0003", order.key);
+		add_close_task_when_ready(ctx.conn, order, false);
 		detail += ": lines 3700";
 	} else if (row.extra == "changeOrder") {
 		ctx.conn.exec("UPDATE yfs_order_header SET buyer_organization_code = "
@@ -123,7 +122,7 @@ Outcome request_collection(WorkContext &ctx, const ClaimedRow &row)
 // order's last request closes, the order is paid.
 Outcome execute_collection(WorkContext &ctx, const ClaimedRow &row)
 {
-	lock_order(ctx.conn, row.order_key);
+	const OrderHeader order = lock_order(ctx.conn, row.order_key);
 	if (row.attempt == "OPEN" &&
 	    chance(ctx.options.seed, row.key, kSaltPaymentError, kPaymentErrorPercent)) {
 		ctx.conn.exec("UPDATE yfs_charge_transaction SET status = 'ERROR' "
@@ -144,6 +143,8 @@ Outcome execute_collection(WorkContext &ctx, const ClaimedRow &row)
 		              "WHERE order_header_key = $1 AND status <> 'CLOSED')",
 		              {row.order_key})
 			.affected();
+	if (paid == 1)
+		add_close_task_when_ready(ctx.conn, order, true);
 	return {Finish::Complete, "", true, row.extra + (paid == 1 ? " closed; order paid" : " closed")};
 }
 

@@ -88,8 +88,9 @@ Outcome release_order(WorkContext &ctx, const ClaimedRow &row)
 	return {Finish::Complete, "", true, "lines 3200; shipment confirmation queued"};
 }
 
-// CLOSE_ORDER.<doc>: closes the order once every line is shipped and, for
-// sales and returns, the payment is collected; until then the task is retried.
+// CLOSE_ORDER.<doc>: closes the order. Its task is added once every line is
+// shipped and, for sales and returns, the payment is collected
+// (add_close_task_when_ready); a task that finds it otherwise is an anomaly.
 Outcome close_order(WorkContext &ctx, const ClaimedRow &row)
 {
 	const std::string doc = document_type_of(row.extra);
@@ -99,7 +100,7 @@ Outcome close_order(WorkContext &ctx, const ClaimedRow &row)
 	if (lines_not_shipped(ctx.conn, row.order_key) > 0)
 		throw Anomaly("close: " + row.order_key + " has lines not shipped");
 	if (has_payment(doc) && order.payment_status != "PAID")
-		return {Finish::Retry, kRetryDelay, true, "waiting for payment (" + order.payment_status + ")"};
+		throw Anomaly("close: " + row.order_key + " is not paid (" + order.payment_status + ")");
 	ctx.conn.exec("UPDATE yfs_order_header SET order_closed = true WHERE order_header_key = $1",
 	              {row.order_key});
 	return {Finish::Complete, "", true, "order closed"};

@@ -52,6 +52,17 @@ void add_task(PgConn &conn, const std::string &transaction_id, const std::string
 	          {transaction_id, order_key});
 }
 
+void add_close_task_when_ready(PgConn &conn, const OrderHeader &order, bool paid)
+{
+	if (!has_close_transaction(order.document_type))
+		return;
+	if (has_payment(order.document_type) && !paid && order.payment_status != "PAID")
+		return;
+	if (lines_not_shipped(conn, order.key) > 0)
+		return;
+	add_task(conn, "CLOSE_ORDER." + order.document_type, order.key);
+}
+
 void add_async_request(PgConn &conn, const std::string &request_key, const std::string &api_name,
                        const std::string &order_key)
 {

@@ -34,6 +34,13 @@ long long lines_not_shipped(PgConn &conn, const std::string &order_key);
 // A task for the order. No version is given: the task inherits the order's.
 void add_task(PgConn &conn, const std::string &transaction_id, const std::string &order_key);
 
+// CLOSE_ORDER.<doc> for the order once it can close: every line shipped and,
+// for sales and returns, paid (`paid` says the caller just paid it). Both
+// the shipment and the last payment call it, each holding the order's lock,
+// so whichever comes second sees the other and adds the one task: the
+// close-order agent never polls an order that is not ready.
+void add_close_task_when_ready(PgConn &conn, const OrderHeader &order, bool paid);
+
 // An async request for the order, tagged with the session's version.
 void add_async_request(PgConn &conn, const std::string &request_key, const std::string &api_name,
                        const std::string &order_key);
