@@ -809,8 +809,10 @@ BEGIN
 	-- Slower: the rows above max_work_time_ratio × the base's p95, counted
 	-- from both histograms, tested as failures are. A p95 from a few dozen
 	-- rows in log2 buckets moves by a bucket (2×) by chance alone.
+	-- Each transaction is one more test: the level is shared among them
+	-- (Bonferroni), so that many transactions do not make a false alarm likely.
 	slowness AS (
-		SELECT j.*, s.slow_ms,
+		SELECT j.*, s.slow_ms, (1 - plan.confidence) / count(*) OVER () AS alpha,
 		       round(@extschema@.rollout_histogram_count_above(j.t_work, s.slow_ms))::bigint AS t_slow,
 		       (SELECT sum(n) FROM unnest(j.t_work) n)::bigint AS t_timed,
 		       round(@extschema@.rollout_histogram_count_above(j.b_work, s.slow_ms))::bigint AS b_slow,
@@ -821,12 +823,12 @@ BEGIN
 	verdict AS (
 		SELECT w.*,
 		       w.t_rate > plan.max_failure_ratio * w.b_rate + plan.failure_tolerance
-		           AND w.p_value < 1 - plan.confidence AS fails_more,
+		           AND w.p_value < w.alpha AS fails_more,
 		       coalesce(w.t_fin >= plan.min_samples AND w.b_fin >= plan.min_samples
 		                AND w.t_p95 > w.b_p95 * plan.max_work_time_ratio::double precision
 		                AND @extschema@.rollout_failure_p_value(least(w.t_slow, w.t_timed), w.t_timed,
 		                                                        least(w.b_slow, w.b_timed), w.b_timed)
-		                    < 1 - plan.confidence, false) AS works_slower,
+		                    < w.alpha, false) AS works_slower,
 		       @extschema@.rollout_failure_p_value(least(w.t_slow, w.t_timed), coalesce(w.t_timed, 0),
 		                                           least(w.b_slow, w.b_timed), coalesce(w.b_timed, 0)) AS slow_p_value
 		  FROM slowness w)
@@ -851,12 +853,12 @@ BEGIN
 	               '%s: the target failed %s of %s rows (%s%%), the base %s of %s (%s%%), above %s × the base''s rate + %s and worse with p = %s < %s',
 	               coalesce(v.transaction_id, v.queue_table::text), v.t_fail, v.t_fin, round(100 * v.t_rate, 2),
 	               v.b_fail, v.b_fin, round(100 * v.b_rate, 2), plan.max_failure_ratio,
-	               plan.failure_tolerance, btrim(to_char(v.p_value, '9.99EEEE')), 1 - plan.confidence)
+	               plan.failure_tolerance, btrim(to_char(v.p_value, '9.99EEEE')), round(v.alpha, 6)::float8)
 	           WHEN v.works_slower THEN format(
 	               '%s: the target''s work time p95 %s is above %s × the base''s %s, with %s of its %s rows slower than that against %s of the base''s %s (p = %s < %s)',
 	               coalesce(v.transaction_id, v.queue_table::text), v.t_p95, plan.max_work_time_ratio,
 	               v.b_p95, v.t_slow, v.t_timed, v.b_slow, v.b_timed,
-	               btrim(to_char(v.slow_p_value, '9.99EEEE')), 1 - plan.confidence)
+	               btrim(to_char(v.slow_p_value, '9.99EEEE')), round(v.alpha, 6)::float8)
 	           END, '; ' ORDER BY v.queue_table::text, v.transaction_id),
 	       coalesce(sum(v.t_fin), 0)
 	  INTO per_transaction, totals, worse, target_finished
