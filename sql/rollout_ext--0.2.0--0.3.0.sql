@@ -824,7 +824,12 @@ BEGIN
 		SELECT w.*,
 		       w.t_rate > plan.max_failure_ratio * w.b_rate + plan.failure_tolerance
 		           AND w.p_value < w.alpha AS fails_more,
-		       coalesce(w.t_fin >= plan.min_samples AND w.b_fin >= plan.min_samples
+		       -- Work times are compared over the same window only: they grow with
+		       -- a version's load (agents claim in batches), and the base's rows
+		       -- since the plan began were done under another load than the
+		       -- target's in this step.
+		       coalesce(w.b_window = 'step'
+		                AND w.t_fin >= plan.min_samples AND w.b_fin >= plan.min_samples
 		                AND w.t_p95 > w.b_p95 * plan.max_work_time_ratio::double precision
 		                AND @extschema@.rollout_failure_p_value(least(w.t_slow, w.t_timed), w.t_timed,
 		                                                        least(w.b_slow, w.b_timed), w.b_timed)
