@@ -94,12 +94,12 @@ echo "== TAP (PostgreSQL::Test::Cluster)"
 bash test/scripts/run-tap.sh >tap.log 2>&1 || true
 count_prove tap tap.log
 
-echo "== demo: a short staged rollout"
+echo "== demo: two progressive rollouts (a bad release caught, a good one to 100%)"
 make -s -C test/demo/driver -j"$(nproc)"
 psql -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE rollout_demo'
 psql -q -X -v ON_ERROR_STOP=1 -d rollout_demo -o /dev/null -c 'CREATE EXTENSION rollout_ext' \
 	-f test/demo/reference_schema.sql -f test/demo/demo_audit.sql
-run_counted_suite demo test/demo/driver/rollout_demo --dsn dbname=rollout_demo --orders 200 --duration 20
+run_counted_suite demo test/demo/driver/rollout_demo --dsn dbname=rollout_demo
 
 echo "== claim stress"
 run_counted_suite stress bash test/stress/claim_stress.sh

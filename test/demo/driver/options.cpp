@@ -160,7 +160,7 @@ std::string usage_text(const std::string &program)
 	       "                           (default 5,25,50,100)\n"
 	       "  --step-hold SECONDS      how long each step holds before it may advance\n"
 	       "                           (default 6)\n"
-	       "  --min-samples N          finished target rows a step needs (default 150)\n"
+	       "  --min-samples N          finished target rows a step needs (default 100)\n"
 	       "  --bad-percent N          rows the bad release's " + std::string(kFaultyAgent) + " fails\n"
 	       "                           (default 33)\n"
 	       "  --duration SECONDS       the run gives up this long after it starts\n"

@@ -15,7 +15,7 @@ struct Options {
 	int agents_per_version = 2;    // agent servers (threads of every agent) per version
 	std::vector<double> steps{5, 25, 50, 100};  // the plans' steps, percent of new orders
 	int step_hold = 6;             // seconds each step holds before the plan may advance
-	int min_samples = 150;         // finished target rows a step needs before it advances
+	int min_samples = 100;         // finished target rows a step needs before it advances
 	int bad_percent = 33;          // rows the bad release's faulty agent fails
 	std::string scheme = "nginx";  // the ramp's routing scheme, which the load balancer computes
 	std::uint64_t seed = 42;       // drives order contents and the injected failures
