@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# An assert-enabled PostgreSQL 15 (--enable-cassert --enable-debug), built from
-# Debian's postgresql-15 source package, with rollout_ext installed into it.
+# An assert-enabled PostgreSQL (--enable-cassert --enable-debug), built from
+# the upstream tarball of Debian's postgresql-MAJOR source package, with
+# rollout_ext built against its headers and installed into it: 15 from
+# bookworm (this machine's own), 18 from sid (Debian 12 has no 18; 17 has no
+# source package reachable from here).
 # PostgreSQL's own developers and build farm run such servers: they check
 # that callers use heapam and the buffer manager only in supported modes
 # (the direct claim once broke heap_update's "no caller uses wait = false").
 #
-#   bash test/scripts/assert_build.sh      prints the build's bin directory
+#   bash test/scripts/assert_build.sh [MAJOR]   prints the build's bin directory
 #
 # The build is cached in $ASSERT_PG_CACHE (/var/cache/rollout_ext): the
 # stamp names the source version and the configure flags, and a build whose
@@ -17,8 +20,22 @@
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MAJOR=${1:-15}
 CACHE=${ASSERT_PG_CACHE:-/var/cache/rollout_ext}
-PREFIX=$CACHE/pg15-assert
+PREFIX=$CACHE/pg$MAJOR-assert
+APT_SUITE_OPTIONS=()
+case $MAJOR in
+15) SOURCES='deb-src http://deb.debian.org/debian bookworm main' ;;
+18)
+	SOURCES='deb-src http://deb.debian.org/debian sid main'
+	# The mirror's index for sid can be past its Valid-Until date.
+	APT_SUITE_OPTIONS=(-o Acquire::Check-Valid-Until=false)
+	;;
+*)
+	echo "assert_build: PostgreSQL $MAJOR has no source package here (15 and 18 do)" >&2
+	exit 2
+	;;
+esac
 CONFIGURE_FLAGS=(--enable-cassert --enable-debug --enable-tap-tests --without-icu
 	--without-readline "--prefix=$PREFIX")
 BUILD_PACKAGES=(bison flex zlib1g-dev libipc-run-perl dpkg-dev bzip2)
@@ -36,31 +53,31 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-mkdir -p "$CACHE/apt/lists/partial"
-cat >"$CACHE/apt/sources.list" <<'EOF'
-deb-src http://deb.debian.org/debian bookworm main
-EOF
-APT_PRIVATE=(-o "Dir::Etc::SourceList=$CACHE/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$CACHE/apt/lists" -o Dir::Cache=$CACHE/apt)
+# One private apt state per major: the suites' indexes never mix.
+APT_DIR=$CACHE/apt-pg$MAJOR
+mkdir -p "$APT_DIR/lists/partial"
+echo "$SOURCES" >"$APT_DIR/sources.list"
+APT_PRIVATE=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	-o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR" "${APT_SUITE_OPTIONS[@]}")
 apt-get "${APT_PRIVATE[@]}" update -qq >/dev/null
-version=$(apt-get "${APT_PRIVATE[@]}" source --print-uris postgresql-15 2>/dev/null |
-	sed -nE "s/^'[^']*' postgresql-15_([^ ]+)\.dsc .*/\1/p")
-[ -n "$version" ] || { log "no postgresql-15 source package found"; exit 1; }
+version=$(apt-get "${APT_PRIVATE[@]}" source --print-uris "postgresql-$MAJOR" 2>/dev/null |
+	sed -nE "s/^'[^']*' postgresql-${MAJOR}_([^ ]+)\.dsc .*/\1/p")
+[ -n "$version" ] || { log "no postgresql-$MAJOR source package found"; exit 1; }
 
 # The upstream tarball, without Debian's patches: those point the server's
-# module directory at /usr/lib/postgresql/15/lib whatever the prefix, and an
-# install would overwrite the host server's modules.
-stamp="postgresql-15 $version upstream ${CONFIGURE_FLAGS[*]}"
+# module directory at /usr/lib/postgresql/MAJOR/lib whatever the prefix, and
+# an install would overwrite the host server's modules.
+stamp="postgresql-$MAJOR $version upstream ${CONFIGURE_FLAGS[*]}"
 if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/postgres" ]; then
 	log "building PostgreSQL $version with assertions into $PREFIX (about 5 minutes)"
-	src=$CACHE/src
+	src=$CACHE/src-pg$MAJOR
 	# Both paths are built from a non-empty constant; nothing is ever
 	# mounted under them.
-	rm -rf "${CACHE:?}/src" "${PREFIX:?}"
+	rm -rf "${CACHE:?}/src-pg$MAJOR" "${PREFIX:?}"
 	mkdir -p "$src"
-	(cd "$src" && apt-get "${APT_PRIVATE[@]}" source --download-only -qq postgresql-15 >/dev/null 2>&1)
-	tar xjf "$src"/postgresql-15_*.orig.tar.bz2 -C "$src"
-	tree=$(find "$src" -maxdepth 1 -type d -name 'postgresql-15*' | head -n1)
+	(cd "$src" && apt-get "${APT_PRIVATE[@]}" source --download-only -qq "postgresql-$MAJOR" >/dev/null 2>&1)
+	tar xf "$src"/postgresql-"$MAJOR"_*.orig.tar.* -C "$src"
+	tree=$(find "$src" -maxdepth 1 -type d -name "postgresql-$MAJOR*" | head -n1)
 	stage=$src/stage
 	(
 		cd "$tree"
@@ -79,7 +96,7 @@ if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/
 	[ -z "$stray" ] || { log "the build would install outside $PREFIX: $stray"; exit 1; }
 	mkdir -p "$(dirname "$PREFIX")"
 	mv "$stage$PREFIX" "$PREFIX"
-	rm -rf "${CACHE:?}/src"
+	rm -rf "${CACHE:?}/src-pg$MAJOR"
 	echo "$stamp" >"$PREFIX/.stamp"
 fi
 

@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# The suites that race and crash, on an assert-enabled PostgreSQL 15
-# (test/scripts/assert_build.sh): pg_regress, the isolation specs, the claim
-# stress and the crash suite. Assertions in heapam, the buffer manager and
-# the executor check that the direct claim and completion use them only in
-# supported modes; a failed assertion aborts the backend, which the suites
-# see as a failure. The last line is "assert: N passed, N failed".
+# The suites that race and crash, on a PostgreSQL of the major given: an
+# assert-enabled 15 (the default) or 18 that test/scripts/assert_build.sh
+# builds, or, inside the trixie root of test/scripts/run-pg17.sh, Debian's
+# own 17: pg_regress, the isolation specs, the claim stress and the crash
+# suite. Assertions in heapam, the buffer manager and the executor check that
+# the direct claim and completion use them only in supported modes; a failed
+# assertion aborts the backend, which the suites see as a failure. The last
+# line is "assert-pgMAJOR: N passed, N failed".
+#   bash test/scripts/run-assert-suites.sh [MAJOR]
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO_ROOT"
+MAJOR=${1:-15}
+# Debian's 17 is not assert-enabled: its suite is pg17.
+label=assert-pg$MAJOR
+[ "$MAJOR" != 17 ] || label=pg17
 
 passed=0
 failed=0
-summary() { echo "assert: $passed passed, $failed failed"; }
+summary() { echo "$label: $passed passed, $failed failed"; }
 trap summary EXIT
 # add SUITE PASSED FAILED
 add() {
 	passed=$((passed + $2))
 	failed=$((failed + $3))
-	echo "-- assert $1: $2 passed, $3 failed"
+	echo "-- $label $1: $2 passed, $3 failed"
 }
 # pg_regress summaries, also in the TAP style of pg_regress 16 and later.
 count_regress() {
@@ -40,8 +47,18 @@ count_script() {
 	fi
 }
 
-if ! bindir=$(bash test/scripts/assert_build.sh); then
-	echo "FAIL: the assert-enabled build failed"
+if [ "$MAJOR" = 17 ]; then
+	# Inside the trixie root (test/scripts/run-pg17.sh): Debian's own
+	# postgresql-17, without assertions; the extension is built here.
+	bindir=/usr/lib/postgresql/17/bin
+	if ! { make -s -j"$(nproc)" PG_CONFIG="$bindir/pg_config" &&
+		make -s install PG_CONFIG="$bindir/pg_config" >/dev/null; }; then
+		echo "FAIL: rollout_ext did not build for PostgreSQL 17"
+		failed=$((failed + 1))
+		exit 1
+	fi
+elif ! bindir=$(bash test/scripts/assert_build.sh "$MAJOR"); then
+	echo "FAIL: the assert-enabled build of PostgreSQL $MAJOR failed"
 	failed=$((failed + 1))
 	exit 1
 fi
