@@ -8,7 +8,8 @@ GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
 	src/sql_text.o src/claim_completion.o src/parent_probe.o src/claim_index.o \
 	src/index_search.o src/direct_write.o src/direct_claim.o \
 	src/direct_completion.o src/kept_plan.o src/claim_token.o \
-	src/outcome_stats.o src/outcome_stats_sql.o src/plan_gate.o src/version_write_lock.o
+	src/outcome_stats.o src/outcome_stats_sql.o src/plan_gate.o src/version_write_lock.o \
+	src/settings.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)

@@ -1,16 +1,13 @@
 #include "claim_position.hpp"
 
+#include "settings.hpp"
+
 extern "C" {
 #include "access/xact.h"
 #include "utils/timestamp.h"
 }
 
 namespace {
-
-// 100 ms: a row that becomes due behind the position waits at most this much
-// longer, and a backend walks the whole index range at most ten times a
-// second.
-int claim_rescan_interval_ms = 100;
 
 // Bumped by every rollback; positions from an older generation are void.
 uint64 claim_position_generation = 1;
@@ -43,13 +40,6 @@ void init_claim_positions()
 {
 	RegisterXactCallback(forget_positions_on_abort, nullptr);
 	RegisterSubXactCallback(forget_positions_on_subabort, nullptr);
-	DefineCustomIntVariable(
-		"rollout.claim_rescan_interval",
-		"How long a claim may start its index scan where this backend's previous claim began.",
-		"After it, the next claim scans from the oldest entry, so a row that became due behind "
-		"the claims waits at most this long. 0 scans from the oldest entry every time.",
-		&claim_rescan_interval_ms, 100, 0, 3600 * 1000, PGC_USERSET, GUC_UNIT_MS, nullptr,
-		nullptr, nullptr);
 }
 
 TimestampTz claim_scan_start(const ClaimPositions *positions, rollout::Version version)

@@ -32,8 +32,7 @@ struct ClaimPositions {
 	ClaimPosition slots[kClaimPositionsPerCriteria];
 };
 
-// At load: the rollout.claim_rescan_interval setting, and the callbacks that
-// forget positions on rollback.
+// At load: the callbacks that forget positions on rollback.
 void init_claim_positions();
 
 // The lowest due date the next claim must scan from: the remembered position

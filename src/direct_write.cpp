@@ -1,5 +1,7 @@
 #include "direct_write.hpp"
 
+#include "settings.hpp"
+
 extern "C" {
 #include "access/xact.h"
 #include "executor/executor.h"
@@ -8,8 +10,6 @@ extern "C" {
 }
 
 namespace {
-
-bool direct_writes_enabled = true;
 
 bool has_triggers_for(Relation rel, CmdType command)
 {
@@ -110,16 +110,6 @@ const StatementRule statement_rules[] = {
 
 }  // namespace
 
-void define_direct_write_setting()
-{
-	DefineCustomBoolVariable(
-		"rollout.direct_claim",
-		"Lets claims and completions change task rows through an index without a statement.",
-		"Off runs every claim as a FOR UPDATE SKIP LOCKED statement and every completion as a "
-		"DELETE statement. Tables and transactions that need the statement (triggers, "
-		"row-level security, snapshot isolation) get it either way.",
-		&direct_writes_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-}
 
 const char *check_direct_write(Relation rel, CmdType command)
 {

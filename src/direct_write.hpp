@@ -1,12 +1,9 @@
-// What the direct claim and the direct completion share: the setting that
-// allows them, and the test of whether a bare heap write on a table does all
-// that the equivalent statement would.
+// What the direct claim and the direct completion share: the test of whether
+// a bare heap write on a table does all that the equivalent statement would
+// (rollout.direct_claim, in settings.cpp, allows them at all).
 #pragma once
 
 #include "postgres_headers.hpp"
-
-// At load: the rollout.direct_claim setting.
-void define_direct_write_setting();
 
 // Why a direct `command` (CMD_UPDATE or CMD_DELETE) on rel, opened by the
 // caller, must run as a statement instead; nullptr when it need not. The

@@ -2,6 +2,7 @@
 
 #include "claim_token.hpp"
 #include "outcome_stats_table.hpp"
+#include "settings.hpp"
 
 #include <cstring>
 
@@ -17,11 +18,8 @@ extern "C" {
 
 StatsShared *stats_shared = nullptr;
 HTAB *stats_hash = nullptr;
-int stats_max = 1000;
 
 namespace {
-
-bool track_stats = true;
 
 // Room for the overflow rows of this many databases beyond stats_max.
 constexpr int kOverflowReserve = 64;
@@ -347,21 +345,12 @@ void stats_add(const StatsKey &key, const char *transaction, const StatsCounters
 
 void init_outcome_stats()
 {
-	DefineCustomBoolVariable(
-		"rollout.track_stats", "Counts claims, completions and retries per version in rollout_stats.",
-		"Off stops counting, for a paired benchmark. Needs shared_preload_libraries.",
-		&track_stats, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 	RegisterXactCallback(on_transaction_end, nullptr);
 	RegisterSubXactCallback(on_subtransaction_end, nullptr);
-	// The table is sized at server start, so there is nothing to size, and
-	// no PGC_POSTMASTER setting may be defined, in a backend that loads the
-	// library later.
+	// The table is sized at server start: a backend that loads the library
+	// later has no shared memory of it to attach.
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-	DefineCustomIntVariable(
-		"rollout.stats_max", "How many keys (table, transaction, version) rollout_stats keeps.",
-		"Past it, a database's new keys are counted in its overflow row.", &stats_max, 1000,
-		100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
 	previous_shmem_request = shmem_request_hook;
 	shmem_request_hook = request_stats_memory;
 	previous_shmem_startup = shmem_startup_hook;

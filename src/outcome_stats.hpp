@@ -9,8 +9,8 @@
 #include "core/version.hpp"
 #include "postgres_headers.hpp"
 
-// From _PG_init: the rollout.track_stats and rollout.stats_max settings, the
-// transaction callbacks, and, when preloading, the shared memory hooks.
+// From _PG_init, after define_settings(): the transaction callbacks and,
+// when preloading, the shared memory hooks.
 void init_outcome_stats();
 
 // Preloaded and rollout.track_stats on: callers skip their counting work

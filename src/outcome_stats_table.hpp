@@ -56,7 +56,6 @@ struct StatsShared {
 // NULL when the library was not preloaded.
 extern StatsShared *stats_shared;
 extern HTAB *stats_hash;
-extern int stats_max;
 
 // Adds `delta` into the entry of `key`, making it (or counting into the
 // database's overflow row when the table is full). Never raises an error:

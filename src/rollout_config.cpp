@@ -1,10 +1,8 @@
 #include "rollout_config.hpp"
 
 #include "core/routing.hpp"
+#include "settings.hpp"
 #include "version_write_lock.hpp"
-
-bool allow_unregistered_versions = true;
-bool restoring_dump = false;
 
 namespace {
 
@@ -192,20 +190,6 @@ rollout::RoutingScheme current_routing_scheme(Oid extension_namespace)
 {
 	Ramp ramp;
 	return current_ramp(extension_namespace, &ramp) ? ramp.scheme : rollout::RoutingScheme::murmur3;
-}
-
-void define_config_settings()
-{
-	DefineCustomBoolVariable(
-		"rollout.allow_unregistered",
-		"Whether rows may be tagged with, and claimed as, versions missing from rollout_versions.",
-		"Retired versions are refused either way.", &allow_unregistered_versions, true,
-		PGC_SUSET, 0, nullptr, nullptr, nullptr);
-	DefineCustomBoolVariable(
-		"rollout.restoring",
-		"Set while pg_restore loads a dump: tagging triggers keep rows exactly as dumped.",
-		"Use PGOPTIONS='-c rollout.restoring=on' pg_restore ...", &restoring_dump, false,
-		PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 extern "C" {

@@ -7,10 +7,7 @@
 #include "core/routing.hpp"
 #include "core/version.hpp"
 #include "postgres_headers.hpp"
-
-// Settings (defined in _PG_init).
-extern bool allow_unregistered_versions;
-extern bool restoring_dump;
+#include "settings.hpp"
 
 // Raises an error when rows may not be tagged with, or claimed as, version:
 // it is retired, or unregistered while rollout.allow_unregistered is off.
@@ -28,4 +25,3 @@ rollout::Version route_key(Oid extension_namespace, const char *key, size_t len)
 // The current ramp's routing scheme; murmur3 when no ramp is set.
 rollout::RoutingScheme current_routing_scheme(Oid extension_namespace);
 
-void define_config_settings();

@@ -1,6 +1,7 @@
 #include "version_guard.hpp"
 
 #include "postgres_headers.hpp"
+#include "settings.hpp"
 #include "version_setting.hpp"
 
 bool retag_in_progress = false;
@@ -11,17 +12,6 @@ namespace {
 // write from any other error.
 constexpr int kCrossVersionWrite = MAKE_SQLSTATE('R', 'V', '0', '0', '1');
 constexpr int kVersionChange = MAKE_SQLSTATE('R', 'V', '0', '0', '2');
-
-enum UnversionedPolicy { kRefuseUnversioned, kAllowUnversioned };
-
-const struct config_enum_entry unversioned_options[] = {
-	{"refuse", kRefuseUnversioned, false},
-	{"allow", kAllowUnversioned, false},
-	{nullptr, 0, false},
-};
-
-int guard_unversioned = kRefuseUnversioned;
-bool guard_bypass = false;
 
 // Audit a bypass once per transaction and table, not once per row.
 TransactionId bypass_audited_xid = InvalidTransactionId;
@@ -75,20 +65,6 @@ const char *format_version(rollout::Version version)
 }
 
 }  // namespace
-
-void define_guard_settings()
-{
-	DefineCustomEnumVariable(
-		"rollout.guard_unversioned",
-		"What guarded tables do when a session without rollout.version updates or deletes a "
-		"tagged row.",
-		nullptr, &guard_unversioned, kRefuseUnversioned, unversioned_options, PGC_SUSET, 0,
-		nullptr, nullptr, nullptr);
-	DefineCustomBoolVariable(
-		"rollout.guard_bypass",
-		"Lets this session write rows of any version in guarded tables; every use is audited.",
-		nullptr, &guard_bypass, false, PGC_SUSET, 0, nullptr, nullptr, nullptr);
-}
 
 extern "C" {
 

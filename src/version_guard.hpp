@@ -7,4 +7,3 @@
 // version column change.
 extern bool retag_in_progress;
 
-void define_guard_settings();

@@ -1,6 +1,7 @@
 #include "version_setting.hpp"
 
 #include "postgres_headers.hpp"
+#include "settings.hpp"
 #include "version_errors.hpp"
 
 extern "C" {
@@ -18,23 +19,7 @@ struct ParsedSetting {
 	rollout::Version version;
 };
 
-char *version_setting_text = nullptr;
 ParsedSetting current_setting = {false, 0};
-
-// rollout.version_scope: with 'transaction', only a version set inside the
-// current transaction (SET LOCAL, set_config(..., true)) counts. Behind a
-// transaction-mode pooler a session SET leaks to the next client on the same
-// server connection; this turns that leak into an error instead of a
-// misattributed row.
-enum VersionScope { kScopeSession, kScopeTransaction };
-
-const struct config_enum_entry scope_options[] = {
-	{"session", kScopeSession, false},
-	{"transaction", kScopeTransaction, false},
-	{nullptr, 0, false},
-};
-
-int version_scope = kScopeSession;
 
 // rollout.version's own GUC record. Its stack of prior values is non-empty
 // exactly while a change made in the current transaction is in effect (SET,
@@ -60,6 +45,8 @@ struct config_generic *find_version_record()
 	return nullptr;
 #endif
 }
+
+}  // namespace
 
 bool check_version_setting(char **newval, void **extra, GucSource)
 {
@@ -104,23 +91,8 @@ void assign_version_setting(const char *, void *extra)
 	current_setting = *static_cast<const ParsedSetting *>(extra);
 }
 
-}  // namespace
-
-void define_version_setting()
+void init_version_setting()
 {
-	DefineCustomStringVariable(
-		"rollout.version",
-		"Rollout version this session acts as: rows it inserts are tagged with it, and claims "
-		"return rows of this version.",
-		"Digits (1010111213) or the dotted form (10.1.0.11.12.13). Empty means no version.",
-		&version_setting_text, "", PGC_USERSET, 0, check_version_setting,
-		assign_version_setting, nullptr);
-	DefineCustomEnumVariable(
-		"rollout.version_scope",
-		"Whether rollout.version set in an earlier transaction still counts.",
-		"'transaction' accepts only SET LOCAL or set_config(..., true) in the current "
-		"transaction, as transaction-mode poolers need.",
-		&version_scope, kScopeSession, scope_options, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 	version_record = find_version_record();
 }
 

@@ -4,8 +4,15 @@
 
 #include "core/version.hpp"
 
-// Registers rollout.version and rollout.version_scope; from _PG_init.
-void define_version_setting();
+#include "postgres_headers.hpp"
+
+// rollout.version's hooks (settings.cpp defines the setting): the check
+// parses the value, the assign keeps what it parsed.
+bool check_version_setting(char **newval, void **extra, GucSource source);
+void assign_version_setting(const char *newval, void *extra);
+
+// From _PG_init once the settings exist: finds rollout.version's record.
+void init_version_setting();
 
 // The session's version; false when rollout.version is empty (no version).
 bool session_version(rollout::Version *out);
