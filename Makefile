@@ -4,7 +4,8 @@ MODULE_big = rollout_ext
 CORE_OBJS = src/core/version.o src/core/routing.o src/core/histogram.o src/core/proportion_test.o
 GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
 	src/version_setting.o src/tagging_trigger.o src/claim_criteria.o src/claim_position.o \
-	src/claim.o src/rollout_config.o src/version_guard.o src/retag.o \
+	src/claim.o src/registry_cache.o src/version_usable.o src/ramp_routing.o \
+	src/version_guard.o src/retag.o \
 	src/sql_text.o src/claim_completion.o src/parent_probe.o src/claim_index.o \
 	src/index_search.o src/direct_write.o src/direct_claim.o \
 	src/direct_completion.o src/kept_plan.o src/claim_token.o \

@@ -7,7 +7,7 @@
 #include "claim_token.hpp"
 #include "outcome_stats.hpp"
 #include "postgres_headers.hpp"
-#include "rollout_config.hpp"
+#include "version_usable.hpp"
 #include "version_setting.hpp"
 
 namespace {

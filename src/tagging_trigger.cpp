@@ -16,9 +16,11 @@
 // query.
 #include "parent_probe.hpp"
 #include "postgres_headers.hpp"
-#include "rollout_config.hpp"
+#include "ramp_routing.hpp"
+#include "settings.hpp"
 #include "sql_text.hpp"
 #include "version_setting.hpp"
+#include "version_usable.hpp"
 
 namespace {
 

@@ -1,19 +1,6 @@
-#include "rollout_config.hpp"
-
-#include "core/routing.hpp"
-#include "settings.hpp"
-#include "version_write_lock.hpp"
+#include "registry_cache.hpp"
 
 namespace {
-
-enum class VersionState { unregistered, active, draining, retired };
-
-struct Ramp {
-	rollout::Version base;
-	rollout::Version target;
-	uint32 basis_points;  // 0 .. 10000, hundredths of a percent
-	rollout::RoutingScheme scheme;
-};
 
 struct RegisteredVersion {
 	rollout::Version version;
@@ -119,7 +106,8 @@ const ConfigSnapshot &snapshot(Oid extension_namespace)
 	return config;
 }
 
-// State of a version in rollout_versions.
+}  // namespace
+
 VersionState registered_version_state(Oid extension_namespace, rollout::Version version)
 {
 	const ConfigSnapshot &current = snapshot(extension_namespace);
@@ -138,58 +126,12 @@ VersionState registered_version_state(Oid extension_namespace, rollout::Version 
 	return VersionState::unregistered;
 }
 
-// The ramp set by rollout_set_ramp(); false when none is set.
 bool current_ramp(Oid extension_namespace, Ramp *out)
 {
 	const ConfigSnapshot &current = snapshot(extension_namespace);
 	if (current.has_ramp)
 		*out = current.ramp;
 	return current.has_ramp;
-}
-
-}  // namespace
-
-void check_version_usable(Oid extension_namespace, rollout::Version version, VersionUse use)
-{
-	const VersionState state = registered_version_state(extension_namespace, version);
-	const char *usage = use == VersionUse::tag_rows ? "tag rows" : "claim rows";
-	if (use == VersionUse::tag_rows || state == VersionState::draining)
-		lock_version_for_writing(version);
-	if (state == VersionState::retired) {
-		char formatted[rollout::kDottedBufferSize];
-		rollout::format_dotted(version, formatted);
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("rollout version %lld (%s) is retired", static_cast<long long>(version),
-		                       formatted),
-		                errdetail("Cannot %s with a retired version.", usage),
-		                errhint("Use an active version, or reactivate this one with "
-		                        "rollout_set_version_state().")));
-	}
-	if (state == VersionState::unregistered && !allow_unregistered_versions)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("rollout version %lld is not registered",
-		                       static_cast<long long>(version)),
-		                errdetail("Cannot %s with an unregistered version while "
-		                          "rollout.allow_unregistered is off.",
-		                          usage),
-		                errhint("Register it with rollout_register_version().")));
-}
-
-rollout::Version route_key(Oid extension_namespace, const char *key, size_t len)
-{
-	Ramp ramp;
-	if (!current_ramp(extension_namespace, &ramp))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("no rollout ramp is set"),
-		                errhint("Set one with rollout_set_ramp(base, target, percent).")));
-	const uint32 bucket = rollout::routing_bucket(ramp.scheme, key, len);
-	return rollout::routes_to_target(bucket, ramp.basis_points) ? ramp.target : ramp.base;
-}
-
-rollout::RoutingScheme current_routing_scheme(Oid extension_namespace)
-{
-	Ramp ramp;
-	return current_ramp(extension_namespace, &ramp) ? ramp.scheme : rollout::RoutingScheme::murmur3;
 }
 
 extern "C" {
@@ -204,36 +146,6 @@ Datum rollout_config_changed(PG_FUNCTION_ARGS)
 	// backend at its next command).
 	CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
 	return PointerGetDatum(nullptr);
-}
-
-PG_FUNCTION_INFO_V1(rollout_route);
-Datum rollout_route(PG_FUNCTION_ARGS)
-{
-	text *key = PG_GETARG_TEXT_PP(0);
-	return Int64GetDatum(route_key(get_func_namespace(fcinfo->flinfo->fn_oid), VARDATA_ANY(key),
-	                               VARSIZE_ANY_EXHDR(key)));
-}
-
-// The key's bucket under the current ramp's scheme (murmur3 without a ramp),
-// or under the scheme given.
-PG_FUNCTION_INFO_V1(rollout_route_bucket);
-Datum rollout_route_bucket(PG_FUNCTION_ARGS)
-{
-	text *key = PG_GETARG_TEXT_PP(0);
-	rollout::RoutingScheme scheme;
-	if (PG_NARGS() > 1) {
-		const char *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-		const auto parsed = rollout::parse_routing_scheme(name);
-		if (!parsed)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			                errmsg("unknown routing scheme \"%s\"", name),
-			                errhint("The schemes are murmur3, nginx and haproxy.")));
-		scheme = *parsed;
-	} else {
-		scheme = current_routing_scheme(get_func_namespace(fcinfo->flinfo->fn_oid));
-	}
-	PG_RETURN_INT32(static_cast<int32>(
-		rollout::routing_bucket(scheme, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key))));
 }
 
 }  // extern "C"
