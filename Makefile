@@ -10,7 +10,7 @@ GLUE_OBJS = src/rollout_ext.o src/version_errors.o src/version_type.o \
 	src/index_search.o src/direct_write.o src/direct_claim.o \
 	src/direct_completion.o src/kept_plan.o src/claim_token.o \
 	src/outcome_stats.o src/outcome_stats_sql.o src/plan_gate.o src/version_write_lock.o \
-	src/settings.o
+	src/settings.o src/extension_common.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)

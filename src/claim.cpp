@@ -5,10 +5,11 @@
 // arguments, runs one of them, and returns the rows in materialize mode.
 #include "claim_criteria.hpp"
 #include "claim_token.hpp"
+#include "extension_common.hpp"
 #include "outcome_stats.hpp"
 #include "postgres_headers.hpp"
-#include "version_usable.hpp"
 #include "version_setting.hpp"
+#include "version_usable.hpp"
 
 namespace {
 
@@ -24,9 +25,7 @@ struct ClaimRequest {
 // The queue table's name as it can be pasted into SQL.
 const char *queue_table_name(const ClaimCriteria *criteria)
 {
-	return quote_qualified_identifier(
-		get_namespace_name(get_rel_namespace(criteria->queue_relid)),
-		get_rel_name(criteria->queue_relid));
+	return qualified_table_name(criteria->queue_relid);
 }
 
 void check_row_type(const ClaimCriteria *criteria, const ClaimRequest &request)

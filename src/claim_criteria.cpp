@@ -2,6 +2,8 @@
 
 #include "sql_text.hpp"
 #include "claim_index.hpp"
+#include "extension_common.hpp"
+#include "kept_plan.hpp"
 
 #include <cstring>
 #include <initializer_list>
@@ -62,13 +64,8 @@ void prepare_criteria_query(const char *schema)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, kCriteriaQuery, schema);
 	Oid argtypes[1] = {TEXTOID};
-	SPIPlanPtr plan = SPI_prepare(sql.data, 1, argtypes);
-	if (plan == nullptr)
-		elog(ERROR, "rollout_claim: could not prepare the criteria query: %s",
-		     SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "rollout_claim: SPI_keepplan failed");
-	criteria_query_plan = plan;
+	criteria_query_plan =
+		keep_prepared_plan(SPI_prepare(sql.data, 1, argtypes), "the criteria query");
 }
 
 // A text column of the criteria row, or nullptr when NULL.
@@ -107,8 +104,7 @@ void build_claim_sql(const QueueColumns &columns, Oid queue_relid, VersionMatch 
                      Oid extension_namespace, int *returned_columns, char **head, char **update,
                      char **ordered_select)
 {
-	const char *table = quote_qualified_identifier(
-		get_namespace_name(get_rel_namespace(queue_relid)), get_rel_name(queue_relid));
+	const char *table = qualified_table_name(queue_relid);
 	const char *transaction = columns.transaction;
 	const char *hold = columns.hold;
 	const char *count = columns.count;
@@ -244,9 +240,7 @@ bool read_criteria(Oid fn_oid, const char *criteria_id, ClaimCriteria *out)
 	                &out->returned_columns, &out->claim_sql_head, &out->claim_sql_update,
 	                &out->claim_sql_ordered_select);
 	plan_direct_claim(out->queue_relid, out->version_match, columns, &out->direct);
-	out->version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-	                                    CStringGetDatum("rollout_version"),
-	                                    ObjectIdGetDatum(get_func_namespace(fn_oid)));
+	out->version_type = version_type_oid(get_func_namespace(fn_oid));
 	out->nplans = 0;
 	return true;
 }
@@ -330,13 +324,9 @@ SPIPlanPtr claim_plan(ClaimCriteria *criteria, int64 limit)
 		                      criteria->claim_sql_ordered_select);
 	Oid argtypes[kClaimParameters] = {TEXTOID, INTERVALOID, UUIDOID, criteria->version_type,
 	                                  TIMESTAMPTZOID};
-	SPIPlanPtr plan =
-		SPI_prepare_cursor(sql, kClaimParameters, argtypes, CURSOR_OPT_GENERIC_PLAN);
-	if (plan == nullptr)
-		elog(ERROR, "rollout_claim: could not prepare the claim for criteria \"%s\": %s",
-		     criteria->criteria_id, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "rollout_claim: SPI_keepplan failed");
+	SPIPlanPtr plan = keep_prepared_plan(
+		SPI_prepare_cursor(sql, kClaimParameters, argtypes, CURSOR_OPT_GENERIC_PLAN),
+		psprintf("the claim of criteria \"%s\"", criteria->criteria_id));
 	criteria->plan_limits[criteria->nplans] = limit;
 	criteria->plans[criteria->nplans] = plan;
 	++criteria->nplans;

@@ -1,5 +1,7 @@
 #include "registry_cache.hpp"
 
+#include "extension_common.hpp"
+
 namespace {
 
 struct RegisteredVersion {
@@ -139,12 +141,10 @@ extern "C" {
 PG_FUNCTION_INFO_V1(rollout_config_changed);
 Datum rollout_config_changed(PG_FUNCTION_ARGS)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("rollout_config_changed() was not called by the trigger manager")));
+	const TriggerData *td = trigger_call(fcinfo, "rollout_config_changed", nullptr);
 	// Every backend drops its cached configuration when this commits (and this
 	// backend at its next command).
-	CacheInvalidateRelcache(reinterpret_cast<TriggerData *>(fcinfo->context)->tg_relation);
+	CacheInvalidateRelcache(td->tg_relation);
 	return PointerGetDatum(nullptr);
 }
 

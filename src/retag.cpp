@@ -2,6 +2,7 @@
 // skipping rows that are locked (being claimed) or leased (claimed and not
 // yet expired). rollout_retag and rollout_phase_out call it in a loop,
 // committing between batches.
+#include "extension_common.hpp"
 #include "postgres_headers.hpp"
 #include "sql_text.hpp"
 #include "version_guard.hpp"
@@ -46,8 +47,7 @@ Datum rollout_retag_batch(PG_FUNCTION_ARGS)
 	if (batch_size <= 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("batch_size must be positive, not %d", batch_size)));
-	const char *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-	                                               get_rel_name(relid));
+	const char *table = qualified_table_name(relid);
 
 	StringInfoData sql;
 	initStringInfo(&sql);

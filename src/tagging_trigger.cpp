@@ -14,6 +14,8 @@
 // so the per-row path touches no catalog. Inheritance reads the parent
 // through one of its indexes (parent_probe.cpp), or else runs a prepared
 // query.
+#include "extension_common.hpp"
+#include "kept_plan.hpp"
 #include "parent_probe.hpp"
 #include "postgres_headers.hpp"
 #include "ramp_routing.hpp"
@@ -184,9 +186,7 @@ SPIPlanPtr prepare_parent_lookup(const TriggerData *td, const TaggingConfig *con
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT p.%s FROM %s p WHERE ", quote_identifier(row.column_name),
-	                 quote_qualified_identifier(
-	                     get_namespace_name(get_rel_namespace(config->parent_relid)),
-	                     get_rel_name(config->parent_relid)));
+	                 qualified_table_name(config->parent_relid));
 	for (int i = 0; i < config->nkeys; ++i) {
 		argtypes[i] = TupleDescAttr(tupdesc, config->key_attnums[i] - 1)->atttypid;
 		const Oid parent_type =
@@ -197,13 +197,8 @@ SPIPlanPtr prepare_parent_lookup(const TriggerData *td, const TaggingConfig *con
 	}
 	appendStringInfoString(&sql, " LIMIT 1");
 
-	SPIPlanPtr plan = SPI_prepare(sql.data, config->nkeys, argtypes);
-	if (plan == nullptr)
-		elog(ERROR, "rollout_tag_trigger: could not prepare \"%s\": %s", sql.data,
-		     SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "rollout_tag_trigger: SPI_keepplan failed");
-	return plan;
+	return keep_prepared_plan(SPI_prepare(sql.data, config->nkeys, argtypes),
+	                          psprintf("\"%s\"", sql.data));
 }
 
 void build_config(const TriggerData *td, TaggingConfig *config)
@@ -220,9 +215,7 @@ void build_config(const TriggerData *td, TaggingConfig *config)
 	config->extension_namespace = get_func_namespace(trigger->tgfoid);
 	if (tagging_table_relid == InvalidOid)
 		tagging_table_relid = get_relname_relid("rollout_tagging", config->extension_namespace);
-	const Oid version_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-	                                         CStringGetDatum("rollout_version"),
-	                                         ObjectIdGetDatum(config->extension_namespace));
+	const Oid version_type = version_type_oid(config->extension_namespace);
 	if (config->parent_lookup != nullptr) {
 		SPI_freeplan(config->parent_lookup);
 		config->parent_lookup = nullptr;
@@ -347,11 +340,8 @@ bool routed_version(const TaggingConfig *config, TupleTableSlot *row, rollout::V
 
 void check_trigger_event(FunctionCallInfo fcinfo)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("rollout_tag_trigger() was not called by the trigger manager"),
-		                errhint("Install it with rollout_enable_tagging().")));
-	const TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+	const TriggerData *td =
+		trigger_call(fcinfo, "rollout_tag_trigger", "Install it with rollout_enable_tagging().");
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 	    !TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),

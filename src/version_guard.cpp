@@ -1,5 +1,6 @@
 #include "version_guard.hpp"
 
+#include "extension_common.hpp"
 #include "postgres_headers.hpp"
 #include "settings.hpp"
 #include "version_setting.hpp"
@@ -71,11 +72,8 @@ extern "C" {
 PG_FUNCTION_INFO_V1(rollout_guard_trigger);
 Datum rollout_guard_trigger(PG_FUNCTION_ARGS)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("rollout_guard_trigger() was not called by the trigger manager"),
-		                errhint("Install it with rollout_enable_guard().")));
-	const TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+	const TriggerData *td =
+		trigger_call(fcinfo, "rollout_guard_trigger", "Install it with rollout_enable_guard().");
 	const bool is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 	    !(is_update || TRIGGER_FIRED_BY_DELETE(td->tg_event)))
