@@ -15,7 +15,13 @@
 --                 rollout_ramp.scheme; rollout_lb_config and
 --                 rollout_require_autocommit (new); rollout_complete_rows
 --                 (through the new rollout_end_claim_rows); rollout_stats,
---                 its functions and rollout_histogram_quantile (new).
+--                 its functions and rollout_histogram_quantile (new);
+--                 rollout_define_criteria (max_attempts), rollout_criteria
+--                 and rollout_task_q (new columns), rollout_backlog_rows and
+--                 rollout_backlog (parked), rollout_retry_rows again, and
+--                 rollout_phase_out_finish (waits for every writer); the
+--                 progressive rollout (rollout_start_plan, rollout_advance,
+--                 rollout_plans and their helpers, all new).
 
 \echo Use "CREATE EXTENSION rollout_ext" to load this file. \quit
 

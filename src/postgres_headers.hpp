@@ -1,5 +1,7 @@
-// The one way the glue includes PostgreSQL: C linkage, then the undefs that
-// keep PostgreSQL's libc replacement macros away from the C++ library.
+// The PostgreSQL headers every glue file needs, with C linkage, then the
+// undefs that keep PostgreSQL's libc replacement macros away from the C++
+// library. Include it first; a file that needs more headers includes them
+// after it, inside its own extern "C" block.
 #pragma once
 
 extern "C" {

@@ -1,6 +1,6 @@
 // Turns a core parse failure into a PostgreSQL error with the right SQLSTATE.
 // Shared by the type's input function, the casts and the setting's check hook,
-// so every entry point words a bad version the same way.
+// so every entry point reports a bad version with the same SQLSTATE.
 #pragma once
 
 #include "core/version.hpp"
