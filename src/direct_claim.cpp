@@ -23,7 +23,7 @@ extern "C" {
 
 namespace {
 
-bool claim_with_statement(const ClaimSpec &spec, const char *why)
+bool leave_to_statement(const ClaimSpec &spec, const char *why)
 {
 	elog(DEBUG1, "rollout_claim: criteria \"%s\" claims with a statement: %s",
 	     spec.criteria_id, why);
@@ -312,7 +312,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
                     ReturnSetInfo *rsinfo, uint64 *claimed, TimestampTz *lowest_due)
 {
 	if (!OidIsValid(plan.index_relid))
-		return claim_with_statement(spec, plan.not_direct);
+		return leave_to_statement(spec, plan.not_direct);
 	Relation rel = table_open(spec.queue_relid, RowExclusiveLock);
 	TupleDesc desc = RelationGetDescr(rel);
 	const char *why = check_direct_write(rel, CMD_UPDATE);
@@ -322,7 +322,7 @@ bool claim_directly(const DirectClaimPlan &plan, const ClaimSpec &spec,
 		why = "the result row type differs from the table's";
 	if (why != nullptr) {
 		table_close(rel, NoLock);
-		return claim_with_statement(spec, why);
+		return leave_to_statement(spec, why);
 	}
 	Relation index = index_open(plan.index_relid, RowExclusiveLock);
 

@@ -17,23 +17,9 @@
 // failure rather than be skipped.
 #pragma once
 
+#include "claim_spec.hpp"
 #include "postgres_headers.hpp"
-
 #include "version_match.hpp"
-
-#include "core/version.hpp"
-
-// The criteria's columns by name, as rollout_criteria stores them; nullptr
-// for the optional ones it does not use.
-struct QueueColumns {
-	const char *key;
-	const char *due;
-	const char *version;
-	const char *transaction;
-	const char *hold;
-	const char *token;
-	const char *count;
-};
 
 // What a direct claim needs, resolved once per criteria.
 struct DirectClaimPlan {
@@ -53,20 +39,6 @@ struct DirectClaimPlan {
 	FmgrInfo version_equal;     // exact only
 	FmgrInfo due_at_least;
 	FmgrInfo due_at_most;
-};
-
-// One claim, resolved from its arguments and criteria; the statement runs
-// the same spec when the direct claim cannot.
-struct ClaimSpec {
-	const char *criteria_id;
-	Oid queue_relid;
-	const char *transaction_id;
-	rollout::Version version;
-	int64 limit;
-	TimestampTz scan_start;  // DT_NOBEGIN: from the oldest entry
-	Interval lease;
-	const pg_uuid_t *token;
-	const char *stats_transaction;  // rollout_stats' transaction: the criteria id without a column
 };
 
 // Resolves the index and operators of a direct claim of queue_relid.
