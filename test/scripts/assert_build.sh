@@ -67,7 +67,7 @@ version=$(apt-get "${APT_PRIVATE[@]}" source --print-uris "postgresql-$MAJOR" 2>
 # The upstream tarball, without Debian's patches: those point the server's
 # module directory at /usr/lib/postgresql/MAJOR/lib whatever the prefix, and
 # an install would overwrite the host server's modules.
-stamp="postgresql-$MAJOR $version upstream ${CONFIGURE_FLAGS[*]}"
+stamp="postgresql-$MAJOR $version upstream ${CONFIGURE_FLAGS[*]} with-tap-modules"
 if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/postgres" ]; then
 	log "building PostgreSQL $version with assertions into $PREFIX (about 5 minutes)"
 	src=$CACHE/src-pg$MAJOR
@@ -83,9 +83,10 @@ if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/
 		cd "$tree"
 		./configure "${CONFIGURE_FLAGS[@]}" >configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
 		make -s -j"$(nproc)" >build.log 2>&1 || { tail -n 60 build.log; exit 1; }
-		# pg_isolation_regress and isolationtester for the specs; amcheck
-		# and pageinspect for the heap and index checks.
-		for dir in . src/test/isolation contrib/amcheck contrib/pageinspect; do
+		# pg_isolation_regress and isolationtester for the specs; the
+		# PostgreSQL::Test modules for the TAP tests; amcheck and pageinspect
+		# for the heap and index checks.
+		for dir in . src/test/isolation src/test/perl contrib/amcheck contrib/pageinspect; do
 			make -s -C "$dir" -j"$(nproc)" install DESTDIR="$stage" >>build.log 2>&1 ||
 				{ tail -n 60 build.log; exit 1; }
 		done

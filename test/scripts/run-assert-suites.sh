@@ -37,6 +37,15 @@ count_regress() {
 		add "$suite" 0 1
 	fi
 }
+# prove's verbose output: one "ok" or "not ok" line per test; a file that
+# died or missed its plan fails without a "not ok" line.
+count_prove() {
+	local suite=$1 log=$2 ok not_ok
+	ok=$(grep -cE '^\s*ok ' "$log" || true)
+	not_ok=$(grep -cE '^\s*not ok ' "$log" || true)
+	if ! grep -q '^Result: PASS' "$log" && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
+	add "$suite" "$ok" "$not_ok"
+}
 # A script that ends with "NAME: N passed, N failed".
 count_script() {
 	local suite=$1 log=$2 p f
@@ -101,12 +110,26 @@ for loading in lazy preloaded; do
 	make -s installcheck-isolation PG_CONFIG="$PG_CONFIG" "${lazy_specs[@]}" >"$log" 2>&1
 	count_regress "isolation ($loading)" "$log"
 	[ -s output_iso/regression.diffs ] && cat output_iso/regression.diffs
+	# pgTAP where the server has it (Debian's 17 in the trixie root).
+	if [ "$loading" = preloaded ] && command -v pg_prove >/dev/null &&
+		[ -e "$("$PG_CONFIG" --sharedir)/extension/pgtap.control" ]; then
+		"$bindir/psql" -q -X -v ON_ERROR_STOP=1 -c 'CREATE DATABASE rollout_tap' \
+			-c '\c rollout_tap' -c 'CREATE EXTENSION pgtap' >/dev/null
+		PATH="$bindir:$PATH" pg_prove --verbose -d rollout_tap test/pgtap/*.sql >"$log" 2>&1
+		grep -E '^not ok|^Result' "$log"
+		count_prove pgtap "$log"
+	fi
 	bash test/stress/claim_stress.sh >"$log" 2>&1
 	grep -E '^(ok|FAIL)' "$log"
 	count_script stress "$log"
 	no_failed_assertion "regress, isolation, stress ($loading)" "$CLUSTER_DIR/server.log"
 	stop_cluster
 done
+# The TAP tests on PostgreSQL::Test::Cluster (their own clusters; the
+# pg_cron one skips where this server has no pg_cron).
+bash test/scripts/run-tap.sh >"$log" 2>&1
+grep -E '^not ok|^Result|skipped' "$log"
+count_prove tap "$log"
 crash_logs=$(mktemp -d /tmp/rollout_assert_crash.XXXXXX)
 CRASH_KEEP_LOGS=$crash_logs bash test/reliability/crash_test.sh >"$log" 2>&1
 grep -E '^(ok|FAIL)' "$log"

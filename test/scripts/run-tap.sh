@@ -9,8 +9,10 @@
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-# Debian's PostgreSQL 15 ships the framework's modules with its PGXS.
-PERL_LIB=/usr/lib/postgresql/15/lib/pgxs/src/test/perl
+# The framework's modules and pg_regress come with the server's PGXS
+# (Debian's server-dev packages; the assert-enabled builds install them).
+PGXS_SRC=$(dirname "$(dirname "$("$PG_BINDIR/pg_config" --pgxs)")")
+PERL_LIB=$PGXS_SRC/test/perl
 
 work=$(mktemp -d /tmp/rollout_tap.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -21,7 +23,7 @@ tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(t/*.pl)
 status=0
 runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" TESTDIR="$work" \
-	PG_REGRESS="$PG_BINDIR/../lib/pgxs/src/test/regress/pg_regress" \
+	PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
 	prove --verbose -I "$PERL_LIB" "${tests[@]}" || status=$?
 # The servers' logs, for a failure.
 if [ "$status" -ne 0 ] && [ -d tmp_check/log ]; then

@@ -25,7 +25,8 @@ set -euo pipefail
 TRIXIE_CACHE=${ASSERT_PG_CACHE:-/var/cache/rollout_ext}
 TRIXIE_ROOT=$TRIXIE_CACHE/root-trixie
 TRIXIE_MIRROR=http://deb.debian.org/debian
-TRIXIE_PACKAGES=(postgresql-17 postgresql-server-dev-17 g++ make zlib1g-dev procps)
+TRIXIE_PACKAGES=(postgresql-17 postgresql-server-dev-17 g++ make zlib1g-dev procps
+	postgresql-17-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl postgresql-17-cron)
 
 trixie_log() { echo "trixie_root: $*" >&2; }
 
