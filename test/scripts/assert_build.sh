@@ -75,7 +75,14 @@ if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/
 	# mounted under them.
 	rm -rf "${CACHE:?}/src-pg$MAJOR" "${PREFIX:?}"
 	mkdir -p "$src"
-	(cd "$src" && apt-get "${APT_PRIVATE[@]}" source --download-only -qq "postgresql-$MAJOR" >/dev/null 2>&1)
+	# A mirror can fail a download now and then: three tries, then the
+	# reason.
+	for try in 1 2 3; do
+		(cd "$src" && apt-get "${APT_PRIVATE[@]}" source --download-only -qq "postgresql-$MAJOR") \
+			>"$src/download.log" 2>&1 && break
+		[ "$try" -lt 3 ] || { log "could not download the source"; tail -n 20 "$src/download.log" >&2; exit 1; }
+		sleep 5
+	done
 	tar xf "$src"/postgresql-"$MAJOR"_*.orig.tar.* -C "$src"
 	tree=$(find "$src" -maxdepth 1 -type d -name "postgresql-$MAJOR*" | head -n1)
 	stage=$src/stage
