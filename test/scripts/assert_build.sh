@@ -21,6 +21,10 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MAJOR=${1:-15}
+# Under `make test` the environment says this is a sub-make (MAKELEVEL=1),
+# and PostgreSQL's build generates its headers only at the top level: the
+# build would fail. Its make is a make of its own.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 CACHE=${ASSERT_PG_CACHE:-/var/cache/rollout_ext}
 PREFIX=$CACHE/pg$MAJOR-assert
 APT_SUITE_OPTIONS=()
@@ -88,14 +92,14 @@ if [ "$(cat "$PREFIX/.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$PREFIX/bin/
 	stage=$src/stage
 	(
 		cd "$tree"
-		./configure "${CONFIGURE_FLAGS[@]}" >configure.log 2>&1 || { tail -n 30 configure.log; exit 1; }
-		make -s -j"$(nproc)" >build.log 2>&1 || { tail -n 60 build.log; exit 1; }
+		./configure "${CONFIGURE_FLAGS[@]}" >configure.log 2>&1 || { tail -n 30 configure.log >&2; exit 1; }
+		make -s -j"$(nproc)" >build.log 2>&1 || { tail -n 60 build.log >&2; exit 1; }
 		# pg_isolation_regress and isolationtester for the specs; the
 		# PostgreSQL::Test modules for the TAP tests; amcheck and pageinspect
 		# for the heap and index checks.
 		for dir in . src/test/isolation src/test/perl contrib/amcheck contrib/pageinspect; do
 			make -s -C "$dir" -j"$(nproc)" install DESTDIR="$stage" >>build.log 2>&1 ||
-				{ tail -n 60 build.log; exit 1; }
+				{ tail -n 60 build.log >&2; exit 1; }
 		done
 	) || exit 1
 	# Staged first, so that a file meant for anywhere but $PREFIX stops the
