@@ -19,7 +19,7 @@ REGRESS = version_type version_setting client_types tagging tagging_default clai
 # Specs that start progressive rollouts need rollout_stats, so a server with
 # the library preloaded; against one without, run with ISOLATION_NEEDS_PRELOAD=
 ISOLATION_NEEDS_PRELOAD = plan_concurrent
-ISOLATION = tagging_concurrent claim_concurrent retag_concurrent phase_out_concurrent \
+ISOLATION = tagging_concurrent claim_concurrent claim_ddl_race retag_concurrent phase_out_concurrent \
 	$(ISOLATION_NEEDS_PRELOAD)
 ISOLATION_OPTS = --inputdir=test/isolation
 
