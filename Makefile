@@ -15,7 +15,7 @@ OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS = version_type version_setting client_types tagging tagging_default claim claim_position direct_claim direct_write_rules rollout_control routing_schemes outcome_stats parking progressive_rollout reference_agents kept_plans upgrade
+REGRESS = version_type version_setting client_types tagging tagging_default claim claim_position direct_claim direct_write_rules rollout_control routing_schemes outcome_stats parking progressive_rollout reference_agents kept_plans upgrade injection
 # Specs that start progressive rollouts need rollout_stats, so a server with
 # the library preloaded; against one without, run with ISOLATION_NEEDS_PRELOAD=
 ISOLATION_NEEDS_PRELOAD = plan_concurrent
