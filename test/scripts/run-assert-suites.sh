@@ -2,8 +2,9 @@
 # The suites that race and crash, on a PostgreSQL of the major given: an
 # assert-enabled 15 (the default) or 18 that test/scripts/assert_build.sh
 # builds, or, inside the trixie root of test/scripts/run-pg17.sh, Debian's
-# own 17: pg_regress, the isolation specs, the claim stress and the crash
-# suite. Assertions in heapam, the buffer manager and the executor check that
+# own 17: pg_regress, the isolation specs, pgTAP where the server has it, the
+# claim stress and the TAP tests (crash, standby, dump and restore,
+# privileges, pg_cron). Assertions in heapam, the buffer manager and the executor check that
 # the direct claim and completion use them only in supported modes; a failed
 # assertion aborts the backend, which the suites see as a failure. The last
 # line is "assert-pgMAJOR: N passed, N failed".
@@ -15,46 +16,10 @@ MAJOR=${1:-15}
 label=assert-pg$MAJOR
 [ "$MAJOR" != 17 ] || label=pg17
 
-passed=0
-failed=0
+source test/scripts/counts.sh
+COUNT_LABEL=$label
 summary() { echo "$label: $passed passed, $failed failed"; }
 trap summary EXIT
-# add SUITE PASSED FAILED
-add() {
-	passed=$((passed + $2))
-	failed=$((failed + $3))
-	echo "-- $label $1: $2 passed, $3 failed"
-}
-# pg_regress summaries, also in the TAP style of pg_regress 16 and later.
-count_regress() {
-	local suite=$1 log=$2 total bad
-	if total=$(grep -oE '^(# )? ?All [0-9]+ tests passed' "$log" | grep -oE '[0-9]+'); then
-		add "$suite" "$total" 0
-	elif read -r bad total < <(grep -oE '^(# )? ?[0-9]+ of [0-9]+ tests failed' "$log" |
-		grep -oE '[0-9]+' | xargs); then
-		add "$suite" $((total - bad)) "$bad"
-	else
-		add "$suite" 0 1
-	fi
-}
-# prove's verbose output: one "ok" or "not ok" line per test; a file that
-# died or missed its plan fails without a "not ok" line.
-count_prove() {
-	local suite=$1 log=$2 ok not_ok
-	ok=$(grep -cE '^\s*ok ' "$log" || true)
-	not_ok=$(grep -cE '^\s*not ok ' "$log" || true)
-	if ! grep -q '^Result: PASS' "$log" && [ "$not_ok" -eq 0 ]; then not_ok=1; fi
-	add "$suite" "$ok" "$not_ok"
-}
-# A script that ends with "NAME: N passed, N failed".
-count_script() {
-	local suite=$1 log=$2 p f
-	if read -r p f < <(sed -nE "s/^$suite: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p" "$log" | tail -n1); then
-		add "$suite" "$p" "$f"
-	else
-		add "$suite" 0 1
-	fi
-}
 
 if [ "$MAJOR" = 17 ]; then
 	# Inside the trixie root (test/scripts/run-pg17.sh): Debian's own
@@ -77,14 +42,15 @@ source test/scripts/cluster.sh
 set +e
 # A failed assertion prints TRAP: and aborts the backend (signal 6).
 no_failed_assertion() {
-	local suite=$1 server_log=$2
-	if [ ! -s "$server_log" ]; then
-		add "$suite: server log $server_log read" 0 1
-	elif grep -qE 'TRAP:|terminated by signal 6' "$server_log"; then
-		grep -E -A3 'TRAP:|terminated by signal 6' "$server_log" | head -n 20
-		add "$suite: no failed assertion" 0 1
+	local suite=$1
+	shift
+	if [ $# -eq 0 ] || [ ! -s "$1" ]; then
+		record "$suite: server logs read" 0 1
+	elif grep -qE 'TRAP:|terminated by signal 6' "$@"; then
+		grep -E -A3 'TRAP:|terminated by signal 6' "$@" | head -n 20
+		record "$suite: no failed assertion" 0 1
 	else
-		add "$suite: no failed assertion" 1 0
+		record "$suite: no failed assertion" 1 0
 	fi
 }
 
@@ -105,10 +71,10 @@ for loading in lazy preloaded; do
 	fi
 	trap 'stop_cluster; summary' EXIT
 	make -s installcheck-regress PG_CONFIG="$PG_CONFIG" >"$log" 2>&1
-	count_regress "pg_regress ($loading)" "$log"
+	count_pg_regress "pg_regress ($loading)" "$log"
 	[ -s regression.diffs ] && cat regression.diffs
 	make -s installcheck-isolation PG_CONFIG="$PG_CONFIG" "${lazy_specs[@]}" >"$log" 2>&1
-	count_regress "isolation ($loading)" "$log"
+	count_pg_regress "isolation ($loading)" "$log"
 	[ -s output_iso/regression.diffs ] && cat output_iso/regression.diffs
 	# pgTAP where the server has it (Debian's 17 in the trixie root).
 	if [ "$loading" = preloaded ] && command -v pg_prove >/dev/null &&
@@ -125,15 +91,13 @@ for loading in lazy preloaded; do
 	no_failed_assertion "regress, isolation, stress ($loading)" "$CLUSTER_DIR/server.log"
 	stop_cluster
 done
-# The TAP tests on PostgreSQL::Test::Cluster (their own clusters; the
-# pg_cron one skips where this server has no pg_cron).
-bash test/scripts/run-tap.sh >"$log" 2>&1
+# The TAP tests on PostgreSQL::Test::Cluster: crash, standby, dump and
+# restore, privileges, pg_cron driving a plan (it skips where this server
+# has no pg_cron). Their server logs are kept to look for failed assertions.
+tap_logs=$(mktemp -d /tmp/rollout_assert_tap.XXXXXX)
+TAP_KEEP_LOGS=$tap_logs bash test/scripts/run-tap.sh >"$log" 2>&1
 grep -E '^not ok|^Result|skipped' "$log"
 count_prove tap "$log"
-crash_logs=$(mktemp -d /tmp/rollout_assert_crash.XXXXXX)
-CRASH_KEEP_LOGS=$crash_logs bash test/reliability/crash_test.sh >"$log" 2>&1
-grep -E '^(ok|FAIL)' "$log"
-count_script crash "$log"
-no_failed_assertion crash "$crash_logs/server.log"
-rm -rf "$log" "$crash_logs"
+no_failed_assertion tap "$tap_logs"/*.log
+rm -rf "$log" "$tap_logs"
 [ "$failed" -eq 0 ]

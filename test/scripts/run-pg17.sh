@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PostgreSQL 17: the suites of run-assert-suites.sh (pg_regress and the
-# isolation specs lazily loaded and preloaded, the claim stress, the crash
-# suite) against Debian trixie's postgresql-17, in the root that
+# isolation specs lazily loaded and preloaded, pgTAP, the claim stress, the
+# TAP tests) against Debian trixie's postgresql-17, in the root that
 # trixie_root.sh keeps. The tree (tracked and new files, as they are in the
 # working copy) is copied into the root and built there. The last line is
 # "pg17: N passed, N failed".

@@ -25,8 +25,9 @@ status=0
 runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" TESTDIR="$work" \
 	PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
 	prove --verbose -I "$PERL_LIB" "${tests[@]}" || status=$?
-# The servers' logs, for a failure.
-if [ "$status" -ne 0 ] && [ -d tmp_check/log ]; then
-	tail -n 30 tmp_check/log/*.log
+# The servers' logs: the tail for a failure; TAP_KEEP_LOGS=DIR keeps them.
+if [ -d tmp_check/log ]; then
+	[ "$status" -eq 0 ] || tail -n 30 tmp_check/log/*.log
+	[ -z "${TAP_KEEP_LOGS:-}" ] || cp tmp_check/log/*.log "$TAP_KEEP_LOGS/"
 fi
 exit "$status"
