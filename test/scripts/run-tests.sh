@@ -120,7 +120,7 @@ run_counted_suite loadbalancer bash test/loadbalancer/lb_test.sh
 echo "== clients: PgJDBC, psycopg, psycopg2, direct and through PgBouncer"
 run_counted_suite clients bash test/clients/run-clients.sh
 
-for suite in pooler privilege; do
+for suite in pooler; do
 	echo "== $suite"
 	run_counted_suite "$suite" bash "test/reliability/${suite}_test.sh"
 done
