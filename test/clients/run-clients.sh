@@ -16,6 +16,7 @@
 # "clients: N passed, N failed", counted from the "ok" / "not ok" lines the
 # clients print and the checks below.
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd)/cluster.sh"
+source "$REPO_ROOT/test/scripts/pgbouncer.sh"
 set +e
 set -u -o pipefail
 HERE=$REPO_ROOT/test/clients
@@ -62,9 +63,8 @@ export PYTHONPATH=$HERE/python:$REPO_ROOT/test/python
 start_cluster -c fsync=off
 WORK=$(mktemp -d /tmp/rollout_clients.XXXXXX)
 chmod 755 "$WORK"
-BOUNCER_PID=
 cleanup() {
-	[ -n "$BOUNCER_PID" ] && kill "$BOUNCER_PID" 2>/dev/null
+	stop_pgbouncer
 	rm -rf "$WORK"
 	stop_cluster
 	summary
@@ -95,33 +95,7 @@ ALTER ROLE app SET rollout.version_scope = 'transaction';
 SQL
 
 # PgBouncer 1.18, transaction mode, one server connection for all clients.
-BOUNCER_PORT=$(free_port)
-mkdir -p "$WORK/pgbouncer"
-echo '"app" ""' >"$WORK/pgbouncer/userlist.txt"
-cat >"$WORK/pgbouncer/pgbouncer.ini" <<EOF
-[databases]
-$DB = host=127.0.0.1 port=$PGPORT dbname=$DB user=app
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $WORK/pgbouncer/userlist.txt
-pool_mode = transaction
-default_pool_size = 1
-max_client_conn = 20
-# PgJDBC sends extra_float_digits at startup, which PgBouncer does not pass on.
-ignore_startup_parameters = extra_float_digits
-logfile = $WORK/pgbouncer/pgbouncer.log
-pidfile = $WORK/pgbouncer/pgbouncer.pid
-EOF
-chown -R postgres:postgres "$WORK/pgbouncer"
-runuser -u postgres -- /usr/sbin/pgbouncer -d "$WORK/pgbouncer/pgbouncer.ini"
-for _ in $(seq 1 50); do
-	[ -s "$WORK/pgbouncer/pgbouncer.pid" ] && break
-	sleep 0.1
-done
-BOUNCER_PID=$(cat "$WORK/pgbouncer/pgbouncer.pid" 2>/dev/null)
+start_pgbouncer "$WORK/pgbouncer" "$DB" app
 check "PgBouncer started in transaction mode" 1 \
 	"$(psql -X -At -h 127.0.0.1 -p "$BOUNCER_PORT" -U app -d "$DB" -c 'SELECT 1' 2>&1)"
 

@@ -17,6 +17,7 @@ NAME=pooler
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../scripts/cluster.sh
 source "$REPO_ROOT/test/scripts/cluster.sh"
+source "$REPO_ROOT/test/scripts/pgbouncer.sh"
 
 PASSED=0
 FAILED=0
@@ -34,17 +35,8 @@ finish() {
 }
 
 ensure_dependencies
-if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
-	echo "== installing pgbouncer"
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "error: pgbouncer is missing; run as root or install it first" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq pgbouncer >/dev/null 2>&1 ||
-		{ apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }
-fi
-PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+declare -A POOLER_PACKAGES=([pgbouncer]=/usr/sbin/pgbouncer)
+ensure_packages POOLER_PACKAGES
 
 start_cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off
 DB=pooltest
@@ -52,9 +44,6 @@ DB=pooltest
 # Everything of ours lives under WORK; removed at exit with the cluster.
 WORK=$(mktemp -d /tmp/rollout_ext_pooler.XXXXXX)
 chmod 755 "$WORK"
-BOUNCER_DIR=$WORK/pgbouncer
-mkdir -p "$BOUNCER_DIR"
-BOUNCER_PID=
 CLIENT_PIDS=()
 
 cleanup() {
@@ -65,13 +54,7 @@ cleanup() {
 	for pid in "${CLIENT_PIDS[@]:-}"; do
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
 	done
-	if [ -z "$BOUNCER_PID" ] && [ -s "$BOUNCER_DIR/pgbouncer.pid" ]; then
-		BOUNCER_PID=$(cat "$BOUNCER_DIR/pgbouncer.pid")
-	fi
-	if [ -n "$BOUNCER_PID" ]; then
-		kill "$BOUNCER_PID" 2>/dev/null || true
-		for _ in $(seq 1 50); do kill -0 "$BOUNCER_PID" 2>/dev/null || break; sleep 0.1; done
-	fi
+	stop_pgbouncer
 	rm -rf "$WORK"
 	stop_cluster
 }
@@ -89,42 +72,10 @@ SELECT rollout_define_criteria('POOL.TASK', batch_size => 100);
 SQL
 
 # --- PgBouncer: transaction pooling, one server connection for everyone ------
-BOUNCER_PORT=$(free_port)
-cat >"$BOUNCER_DIR/userlist.txt" <<EOF
-"postgres" ""
-EOF
-cat >"$BOUNCER_DIR/pgbouncer.ini" <<EOF
-[databases]
-$DB = host=127.0.0.1 port=$PGPORT dbname=$DB user=postgres
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-unix_socket_dir =
-auth_type = trust
-auth_file = $BOUNCER_DIR/userlist.txt
-pool_mode = transaction
-default_pool_size = 1
-min_pool_size = 0
-reserve_pool_size = 0
-max_client_conn = 20
-max_db_connections = 1
-server_reset_query =
-server_reset_query_always = 0
-ignore_startup_parameters = extra_float_digits
-logfile = $BOUNCER_DIR/pgbouncer.log
-pidfile = $BOUNCER_DIR/pgbouncer.pid
-admin_users = postgres
-EOF
-chown -R postgres:postgres "$BOUNCER_DIR"
-as_postgres "$PGBOUNCER" -d -q "$BOUNCER_DIR/pgbouncer.ini" ||
-	{ cat "$BOUNCER_DIR/pgbouncer.log" 2>/dev/null; echo "error: pgbouncer did not start" >&2; exit 1; }
-for _ in $(seq 1 100); do
-	[ -s "$BOUNCER_DIR/pgbouncer.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$BOUNCER_PORT") 2>/dev/null && break
-	sleep 0.05
-done
-BOUNCER_PID=$(cat "$BOUNCER_DIR/pgbouncer.pid")
-echo "== pgbouncer $("$PGBOUNCER" --version | head -1 | awk '{print $2}') pid $BOUNCER_PID on 127.0.0.1:$BOUNCER_PORT, pool_mode=transaction, default_pool_size=1"
+# No reset query: what a client leaves in the session is what the next one
+# gets, which is the point of this suite.
+start_pgbouncer "$WORK/pgbouncer" "$DB" postgres min_pool_size=0 reserve_pool_size=0 \
+	max_db_connections=1 "server_reset_query =" server_reset_query_always=0 admin_users=postgres
 
 # --- Long-lived pooled clients, driven line by line through FIFOs ------------
 declare -A CLIENT_FD
