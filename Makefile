@@ -46,7 +46,7 @@ include $(PGXS)
 # between files).
 -include $(OBJS:.o=.d)
 
-.PHONY: test demo bench unit fuzz clients
+.PHONY: test demo bench unit fuzz clients tap
 
 # Every suite on a throwaway cluster; installs what is missing first.
 test:
@@ -60,6 +60,11 @@ bench:
 # DEMO_ARGS passes options to the driver, e.g. make demo DEMO_ARGS="--orders 200".
 demo:
 	bash test/scripts/run-demo.sh
+
+# The TAP tests of test/tap/t on PostgreSQL::Test::Cluster, against the
+# installed extension; each starts clusters of its own.
+tap:
+	bash test/scripts/run-tap.sh
 
 # The PgJDBC, psycopg and psycopg2 agents of test/clients, directly and
 # through PgBouncer; installs the drivers it lacks.

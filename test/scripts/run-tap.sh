@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The TAP tests (test/tap/t/*.pl) on PostgreSQL's own framework
-# (PostgreSQL::Test::Cluster), run by prove as the postgres user: the
-# framework starts clusters as the user it runs as, and PostgreSQL refuses
-# root. Each test makes its clusters under a private directory, removed
+# (PostgreSQL::Test::Cluster), run by prove; as root, as the postgres user:
+# the framework starts clusters as the user it runs as, and PostgreSQL
+# refuses root. Each test makes its clusters under a private directory, removed
 # afterwards. PG_BINDIR picks the server build (Debian's PostgreSQL 15 by
 # default; the assert-enabled one works too), with rollout_ext installed.
 #   bash test/scripts/run-tap.sh [t/NNN_name.pl ...]
@@ -17,12 +17,17 @@ PERL_LIB=$PGXS_SRC/test/perl
 work=$(mktemp -d /tmp/rollout_tap.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r "$REPO_ROOT/test/tap/t" "$work/"
-chown -R postgres:postgres "$work"
+# PostgreSQL refuses to run as root: as root, the tests run as postgres.
+as_owner=()
+if [ "$(id -u)" -eq 0 ]; then
+	chown -R postgres:postgres "$work"
+	as_owner=(runuser -u postgres --)
+fi
 cd "$work"
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(t/*.pl)
 status=0
-runuser -u postgres -- env PATH="$PG_BINDIR:$PATH" TESTDIR="$work" \
+"${as_owner[@]}" env PATH="$PG_BINDIR:$PATH" TESTDIR="$work" \
 	PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
 	prove --verbose -I "$PERL_LIB" "${tests[@]}" || status=$?
 # The servers' logs: the tail for a failure; TAP_KEEP_LOGS=DIR keeps them.
