@@ -1,4 +1,4 @@
-# Shared by run-tests.sh and run-demo.sh (sourced, not run):
+# Shared by the scripts that start throwaway clusters (sourced, not run):
 #   ensure_dependencies   install the Debian packages a fresh machine lacks
 #   ensure_packages NAME  the same for a suite's own packages
 #   build_and_install     make && make install, warnings as errors
@@ -6,25 +6,25 @@
 #                         with a private socket directory; stopped on exit
 set -euo pipefail
 
-PG_MAJOR=15
-# PG_BINDIR may name another build of the same major (the assert-enabled one).
-PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
+# The major of Debian's server packages: 15 on Debian 12; 17 inside the
+# trixie root (test/scripts/run-pg17.sh).
+SERVER_MAJOR=${SERVER_MAJOR:-15}
+# PG_BINDIR may name another build (an assert-enabled one).
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/$SERVER_MAJOR/bin}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # package -> a file it installs
 declare -A REQUIRED_PACKAGES=(
-	[postgresql-$PG_MAJOR]=$PG_BINDIR/initdb
-	[postgresql-server-dev-$PG_MAJOR]=/usr/include/postgresql/$PG_MAJOR/server/postgres.h
-	[postgresql-$PG_MAJOR-pgtap]=/usr/share/postgresql/$PG_MAJOR/extension/pgtap.control
+	[postgresql-$SERVER_MAJOR]=$PG_BINDIR/initdb
+	[postgresql-server-dev-$SERVER_MAJOR]=/usr/include/postgresql/$SERVER_MAJOR/server/postgres.h
+	[postgresql-$SERVER_MAJOR-pgtap]=/usr/share/postgresql/$SERVER_MAJOR/extension/pgtap.control
 	# the scheduler that drives rollout_advance() in t/003_progressive_rollout.pl
-	[postgresql-$PG_MAJOR-cron]=/usr/share/postgresql/$PG_MAJOR/extension/pg_cron.control
+	[postgresql-$SERVER_MAJOR-cron]=/usr/share/postgresql/$SERVER_MAJOR/extension/pg_cron.control
 	[libtap-parser-sourcehandler-pgtap-perl]=/usr/bin/pg_prove
 	[libpq-dev]=/usr/include/postgresql/libpq-fe.h
 	[zlib1g-dev]=/usr/include/zlib.h
 	[g++]=/usr/bin/g++
 	[make]=/usr/bin/make
-	[clang]=/usr/bin/clang++
-	[libclang-rt-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 	# PostgreSQL::Test::Cluster, for the TAP tests
 	[libipc-run-perl]=/usr/share/perl5/IPC/Run.pm
 )

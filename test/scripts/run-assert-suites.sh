@@ -4,7 +4,8 @@
 # builds, or, inside the trixie root of test/scripts/run-pg17.sh, Debian's
 # own 17: pg_regress, the isolation specs, pgTAP where the server has it, the
 # claim stress and the TAP tests (crash, standby, dump and restore,
-# privileges, pg_cron). Assertions in heapam, the buffer manager and the executor check that
+# privileges, pg_cron); on 17 and 18 also the pooler, the clients and the load
+# balancers. Assertions in heapam, the buffer manager and the executor check that
 # the direct claim and completion use them only in supported modes; a failed
 # assertion aborts the backend, which the suites see as a failure. The last
 # line is "assert-pgMAJOR: N passed, N failed".
@@ -37,6 +38,8 @@ elif ! bindir=$(bash test/scripts/assert_build.sh "$MAJOR"); then
 	exit 1
 fi
 export PG_BINDIR=$bindir
+# Inside the trixie root, Debian's packages are 17's.
+[ "$MAJOR" != 17 ] || export SERVER_MAJOR=17
 PG_CONFIG=$bindir/../bin/pg_config
 source test/scripts/cluster.sh
 set +e
@@ -99,5 +102,15 @@ TAP_KEEP_LOGS=$tap_logs bash test/scripts/run-tap.sh >"$log" 2>&1
 grep -E '^not ok|^Result|skipped' "$log"
 count_prove tap "$log"
 no_failed_assertion tap "$tap_logs"/*.log
+# The programs around the server against this major: PgBouncer, the drivers,
+# nginx and HAProxy (on 15 run-tests.sh runs them against Debian's server).
+if [ "$MAJOR" != 15 ]; then
+	for suite in pooler:test/reliability/pooler_test.sh clients:test/clients/run-clients.sh \
+		loadbalancer:test/loadbalancer/lb_test.sh; do
+		bash "${suite#*:}" >"$log" 2>&1
+		grep -E '^(FAIL|not ok)' "$log"
+		count_script "${suite%%:*}" "$log"
+	done
+fi
 rm -rf "$log" "$tap_logs"
 [ "$failed" -eq 0 ]

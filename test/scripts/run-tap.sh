@@ -27,7 +27,10 @@ cd "$work"
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(t/*.pl)
 status=0
+# 15 puts its clusters and logs under TESTDIR/tmp_check; 16 and later where
+# TESTDATADIR and TESTLOGDIR say: the same place.
 "${as_owner[@]}" env PATH="$PG_BINDIR:$PATH" TESTDIR="$work" \
+	TESTDATADIR="$work/tmp_check" TESTLOGDIR="$work/tmp_check/log" \
 	PG_REGRESS="$PGXS_SRC/test/regress/pg_regress" \
 	prove --verbose -I "$PERL_LIB" "${tests[@]}" || status=$?
 # The servers' logs: the tail for a failure; TAP_KEEP_LOGS=DIR keeps them.

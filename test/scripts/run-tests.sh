@@ -65,6 +65,10 @@ echo "== unit tests of the C++ core"
 run_counted_suite unit make -s unit
 
 echo "== fuzzing the version parser for ${FUZZ_SECONDS}s"
+# libFuzzer comes with clang's runtime.
+declare -A FUZZ_PACKAGES=([clang]=/usr/bin/clang++
+	[libclang-rt-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a)
+ensure_packages FUZZ_PACKAGES
 if make -s fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >fuzz.log 2>&1; then
 	tail -n 3 fuzz.log
 	record fuzz 1 0

@@ -26,7 +26,9 @@ TRIXIE_CACHE=${ASSERT_PG_CACHE:-/var/cache/rollout_ext}
 TRIXIE_ROOT=$TRIXIE_CACHE/root-trixie
 TRIXIE_MIRROR=http://deb.debian.org/debian
 TRIXIE_PACKAGES=(postgresql-17 postgresql-server-dev-17 g++ make zlib1g-dev procps
-	postgresql-17-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl postgresql-17-cron)
+	postgresql-17-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl postgresql-17-cron
+	pgbouncer default-jdk-headless libpostgresql-jdbc-java python3-psycopg python3-psycopg2
+	nginx-light haproxy)
 
 trixie_log() { echo "trixie_root: $*" >&2; }
 
