@@ -744,29 +744,40 @@ $$;
 COMMENT ON FUNCTION rollout_plan_snapshot(bigint, text) IS
 	'internal: records rollout_stats for a plan''s versions as a window''s start';
 
--- What the plan's two versions finished since the window began, per queue
--- table and transaction.
-CREATE FUNCTION rollout_plan_window(plan_id bigint, scope text)
+-- What the plan's two versions finished since the plan began and since its
+-- step began, per queue table and transaction: one read of rollout_stats
+-- against the two baselines.
+CREATE FUNCTION rollout_plan_windows(plan_id bigint)
 RETURNS TABLE (queue_table regclass, transaction_id text, version rollout_version,
-               finished bigint, failed bigint, work_time bigint[])
+               step_finished bigint, step_failed bigint, step_work_time bigint[],
+               plan_finished bigint, plan_failed bigint, plan_work_time bigint[])
 LANGUAGE sql STABLE SET search_path = pg_catalog, @extschema@, pg_temp AS $$
 	SELECT s.queue_table, s.transaction_id, s.version,
-	       s.completed + s.retried + s.parked + s.expired
-	           - coalesce(b.completed + b.failed, 0),
-	       s.retried + s.parked + s.expired - coalesce(b.failed, 0),
+	       s.completed + s.retried + s.parked + s.expired - coalesce(bs.completed + bs.failed, 0),
+	       s.retried + s.parked + s.expired - coalesce(bs.failed, 0),
 	       ARRAY(SELECT u.now_count - coalesce(u.then_count, 0)
-	               FROM unnest(s.work_time, b.work_time) WITH ORDINALITY AS u(now_count, then_count, i)
+	               FROM unnest(s.work_time, bs.work_time) WITH ORDINALITY AS u(now_count, then_count, i)
+	              ORDER BY u.i),
+	       s.completed + s.retried + s.parked + s.expired - coalesce(bp.completed + bp.failed, 0),
+	       s.retried + s.parked + s.expired - coalesce(bp.failed, 0),
+	       ARRAY(SELECT u.now_count - coalesce(u.then_count, 0)
+	               FROM unnest(s.work_time, bp.work_time) WITH ORDINALITY AS u(now_count, then_count, i)
 	              ORDER BY u.i)
 	  FROM @extschema@.rollout_plan p
 	  JOIN @extschema@.rollout_stats s ON s.version IN (p.base_version, p.target_version)
-	  LEFT JOIN @extschema@.rollout_plan_baseline b
-	    ON b.plan_id = p.plan_id AND b.scope = rollout_plan_window.scope
-	   AND b.queue_table = s.queue_table AND b.transaction_id IS NOT DISTINCT FROM s.transaction_id
-	   AND b.version = s.version AND b.since = s.since
-	 WHERE p.plan_id = rollout_plan_window.plan_id AND s.queue_table IS NOT NULL
+	  -- A baseline counts only for the same key since the same reset.
+	  LEFT JOIN @extschema@.rollout_plan_baseline bs
+	    ON bs.plan_id = p.plan_id AND bs.scope = 'step'
+	   AND bs.queue_table = s.queue_table AND bs.transaction_id IS NOT DISTINCT FROM s.transaction_id
+	   AND bs.version = s.version AND bs.since = s.since
+	  LEFT JOIN @extschema@.rollout_plan_baseline bp
+	    ON bp.plan_id = p.plan_id AND bp.scope = 'plan'
+	   AND bp.queue_table = s.queue_table AND bp.transaction_id IS NOT DISTINCT FROM s.transaction_id
+	   AND bp.version = s.version AND bp.since = s.since
+	 WHERE p.plan_id = rollout_plan_windows.plan_id AND s.queue_table IS NOT NULL
 $$;
-COMMENT ON FUNCTION rollout_plan_window(bigint, text) IS
-	'internal: per transaction and version, what finished since the plan or its step began';
+COMMENT ON FUNCTION rollout_plan_windows(bigint) IS
+	'internal: per transaction and version, what finished since the plan began and since its step began';
 
 -- The gate of the plan's current step. Per transaction both versions worked
 -- on: the target over the step; the base over the step, or over the whole
@@ -781,23 +792,19 @@ DECLARE
 	worse text;
 	target_finished bigint;
 BEGIN
-	WITH step_window AS (SELECT * FROM @extschema@.rollout_plan_window(plan.plan_id, 'step')),
-	plan_window AS (SELECT * FROM @extschema@.rollout_plan_window(plan.plan_id, 'plan')),
+	WITH windows AS MATERIALIZED (SELECT * FROM @extschema@.rollout_plan_windows(plan.plan_id)),
 	pairs AS (
 		SELECT t.queue_table, t.transaction_id,
-		       t.finished AS t_fin, t.failed AS t_fail, t.work_time AS t_work,
-		       CASE WHEN u.step_enough THEN bs.finished ELSE bp.finished END AS b_fin,
-		       CASE WHEN u.step_enough THEN bs.failed ELSE bp.failed END AS b_fail,
-		       CASE WHEN u.step_enough THEN bs.work_time ELSE bp.work_time END AS b_work,
+		       t.step_finished AS t_fin, t.step_failed AS t_fail, t.step_work_time AS t_work,
+		       CASE WHEN u.step_enough THEN b.step_finished ELSE b.plan_finished END AS b_fin,
+		       CASE WHEN u.step_enough THEN b.step_failed ELSE b.plan_failed END AS b_fail,
+		       CASE WHEN u.step_enough THEN b.step_work_time ELSE b.plan_work_time END AS b_work,
 		       CASE WHEN u.step_enough THEN 'step' ELSE 'plan' END AS b_window
-		  FROM step_window t
-		  LEFT JOIN step_window bs
-		    ON bs.version = plan.base_version AND bs.queue_table = t.queue_table
-		   AND bs.transaction_id IS NOT DISTINCT FROM t.transaction_id
-		  LEFT JOIN plan_window bp
-		    ON bp.version = plan.base_version AND bp.queue_table = t.queue_table
-		   AND bp.transaction_id IS NOT DISTINCT FROM t.transaction_id
-		 CROSS JOIN LATERAL (SELECT coalesce(bs.finished, 0) >= plan.min_samples AS step_enough) u
+		  FROM windows t
+		  LEFT JOIN windows b
+		    ON b.version = plan.base_version AND b.queue_table = t.queue_table
+		   AND b.transaction_id IS NOT DISTINCT FROM t.transaction_id
+		 CROSS JOIN LATERAL (SELECT coalesce(b.step_finished, 0) >= plan.min_samples AS step_enough) u
 		 WHERE t.version = plan.target_version),
 	judged AS (
 		SELECT p.*,
