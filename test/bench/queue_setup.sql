@@ -39,8 +39,10 @@ CREATE FUNCTION bench_table_shape(tbl regclass) RETURNS text LANGUAGE sql STABLE
 		                          ' default ' || pg_get_expr(d.adbin, d.adrelid)), ', ' ORDER BY a.attnum)
 		   FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 		  WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped),
+		-- NOT NULL is in the columns above; 18 also lists it as constraints
+		-- (contype n), named after each table.
 		(SELECT string_agg(format('%s %s', c.contype, pg_get_constraintdef(c.oid)), ', ' ORDER BY 1)
-		   FROM pg_constraint c WHERE c.conrelid = tbl),
+		   FROM pg_constraint c WHERE c.conrelid = tbl AND c.contype <> 'n'),
 		(SELECT string_agg(regexp_replace(pg_get_indexdef(i.indexrelid),
 		                                  '^CREATE (UNIQUE )?INDEX \S+ ON \S+ ', 'CREATE \1INDEX ON t '),
 		                   ', ' ORDER BY 1)
