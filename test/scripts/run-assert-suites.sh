@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The suites that race and crash, on a PostgreSQL of the major given: an
-# assert-enabled 15 (the default) or 18 that test/scripts/assert_build.sh
-# builds, or, inside the trixie root of test/scripts/run-pg17.sh, Debian's
-# own 17: pg_regress, the isolation specs, pgTAP where the server has it, the
-# claim stress and the TAP tests (crash, standby, dump and restore,
-# privileges, pg_cron); on 17 and 18 also the pooler, the clients, the load
-# balancers and the quick benchmark. Assertions in heapam, the buffer manager and the executor check that
-# the direct claim and completion use them only in supported modes; a failed
-# assertion aborts the backend, which the suites see as a failure. The last
-# line is "assert-pgMAJOR: N passed, N failed".
+# The suites on a PostgreSQL of the major given: an assert-enabled 15 (the
+# default) or 18 that test/scripts/assert_build.sh builds, or, inside the
+# trixie root of test/scripts/run-pg17.sh, Debian's own 17: pg_regress, the
+# isolation specs, pgTAP where the server has it, the claim stress and the
+# TAP tests (crash, standby, dump and restore, privileges, pg_cron); on 17
+# and 18 also the pooler, the clients, the load balancers and the quick
+# benchmark. Assertions in heapam, the buffer manager and the executor check
+# that the direct claim and completion use them only in supported modes; a
+# failed assertion aborts the backend, which the suites see as a failure. The
+# last line is "assert-pgMAJOR: N passed, N failed" (17: "pg17: ...").
 #   bash test/scripts/run-assert-suites.sh [MAJOR]
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO_ROOT"
