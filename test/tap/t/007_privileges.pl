@@ -267,26 +267,6 @@ BEGIN PERFORM @EVIL@.hit('function format(text, regclass, name)'); RETURN pg_cat
 CREATE FUNCTION @EVIL@.format(text, regclass, name, regtype) RETURNS text LANGUAGE plpgsql AS $f$
 BEGIN PERFORM @EVIL@.hit('function format(text, regclass, name, regtype)'); RETURN pg_catalog.format($1, $2, $3, $4); END $f$;
 
--- operators of rollout_version
-CREATE FUNCTION @EVIL@.v_eq(@EXT@.rollout_version, @EXT@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS $f$
-BEGIN PERFORM @EVIL@.hit('operator = (rollout_version, rollout_version)'); RETURN @EXT@.rollout_version_eq($1, $2); END $f$;
-CREATE FUNCTION @EVIL@.v_ne(@EXT@.rollout_version, @EXT@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS $f$
-BEGIN PERFORM @EVIL@.hit('operator <> (rollout_version, rollout_version)'); RETURN @EXT@.rollout_version_ne($1, $2); END $f$;
-CREATE FUNCTION @EVIL@.v_lt(@EXT@.rollout_version, @EXT@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS $f$
-BEGIN PERFORM @EVIL@.hit('operator < (rollout_version, rollout_version)'); RETURN @EXT@.rollout_version_lt($1, $2); END $f$;
-CREATE FUNCTION @EVIL@.v_le(@EXT@.rollout_version, @EXT@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS $f$
-BEGIN PERFORM @EVIL@.hit('operator <= (rollout_version, rollout_version)'); RETURN @EXT@.rollout_version_le($1, $2); END $f$;
-CREATE FUNCTION @EVIL@.v_gt(@EXT@.rollout_version, @EXT@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS $f$
-BEGIN PERFORM @EVIL@.hit('operator > (rollout_version, rollout_version)'); RETURN @EXT@.rollout_version_gt($1, $2); END $f$;
-CREATE FUNCTION @EVIL@.v_ge(@EXT@.rollout_version, @EXT@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS $f$
-BEGIN PERFORM @EVIL@.hit('operator >= (rollout_version, rollout_version)'); RETURN @EXT@.rollout_version_ge($1, $2); END $f$;
-CREATE OPERATOR @EVIL@.=  (LEFTARG = @EXT@.rollout_version, RIGHTARG = @EXT@.rollout_version, FUNCTION = @EVIL@.v_eq);
-CREATE OPERATOR @EVIL@.<> (LEFTARG = @EXT@.rollout_version, RIGHTARG = @EXT@.rollout_version, FUNCTION = @EVIL@.v_ne);
-CREATE OPERATOR @EVIL@.<  (LEFTARG = @EXT@.rollout_version, RIGHTARG = @EXT@.rollout_version, FUNCTION = @EVIL@.v_lt);
-CREATE OPERATOR @EVIL@.<= (LEFTARG = @EXT@.rollout_version, RIGHTARG = @EXT@.rollout_version, FUNCTION = @EVIL@.v_le);
-CREATE OPERATOR @EVIL@.>  (LEFTARG = @EXT@.rollout_version, RIGHTARG = @EXT@.rollout_version, FUNCTION = @EVIL@.v_gt);
-CREATE OPERATOR @EVIL@.>= (LEFTARG = @EXT@.rollout_version, RIGHTARG = @EXT@.rollout_version, FUNCTION = @EVIL@.v_ge);
-
 -- operators pg_catalog has no exact match for (so an exact one anywhere on
 -- the path wins), and two it has (so pg_catalog, searched first, wins)
 CREATE FUNCTION @EVIL@.rc_eq_oid(regclass, oid) RETURNS boolean LANGUAGE plpgsql AS $f$
@@ -314,6 +294,16 @@ CREATE OPERATOR @EVIL@.*  (LEFTARG = numeric, RIGHTARG = integer, FUNCTION = @EV
 CREATE OPERATOR @EVIL@.+  (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = @EVIL@.ts_plus_iv);
 CREATE OPERATOR @EVIL@.=  (LEFTARG = text, RIGHTARG = text, FUNCTION = @EVIL@.text_eq);
 };
+# The comparison operators of rollout_version, each a stand-in for the
+# extension's own.
+for my $operator ([ 'eq', '=' ], [ 'ne', '<>' ], [ 'lt', '<' ], [ 'le', '<=' ], [ 'gt', '>' ], [ 'ge', '>=' ])
+{
+	my ($name, $symbol) = @$operator;
+	$battery .= qq{
+CREATE FUNCTION \@EVIL\@.v_$name(\@EXT\@.rollout_version, \@EXT\@.rollout_version) RETURNS boolean LANGUAGE plpgsql AS \$f\$
+BEGIN PERFORM \@EVIL\@.hit('operator $symbol (rollout_version, rollout_version)'); RETURN \@EXT\@.rollout_version_$name(\$1, \$2); END \$f\$;
+CREATE OPERATOR \@EVIL\@.$symbol (LEFTARG = \@EXT\@.rollout_version, RIGHTARG = \@EXT\@.rollout_version, FUNCTION = \@EVIL\@.v_$name);};
+}
 # Views shadowing the extension's tables: empty, and every read or write of
 # them raises the notice.
 for my $table (qw(rollout_task_q rollout_criteria rollout_versions rollout_ramp rollout_tagging rollout_audit))
