@@ -104,11 +104,9 @@ finish() {
 }
 
 ensure_dependencies
-if ! command -v gnuplot >/dev/null; then
-	echo "== installing gnuplot-nox"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; }
-fi
+# The charts, and column(1) for the soak table.
+declare -A BENCH_PACKAGES=([gnuplot-nox]=/usr/bin/gnuplot [bsdextrautils]=/usr/bin/column)
+ensure_packages BENCH_PACKAGES
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then build_and_install; fi
 start_cluster
 trap finish EXIT

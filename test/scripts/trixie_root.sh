@@ -28,7 +28,7 @@ TRIXIE_MIRROR=http://deb.debian.org/debian
 TRIXIE_PACKAGES=(postgresql-17 postgresql-server-dev-17 g++ make zlib1g-dev procps
 	postgresql-17-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl postgresql-17-cron
 	pgbouncer default-jdk-headless libpostgresql-jdbc-java python3-psycopg python3-psycopg2
-	nginx-light haproxy gnuplot-nox)
+	nginx-light haproxy gnuplot-nox bsdextrautils)
 
 trixie_log() { echo "trixie_root: $*" >&2; }
 
