@@ -4,8 +4,8 @@
 # trixie root of test/scripts/run-pg17.sh, Debian's own 17: pg_regress, the
 # isolation specs, pgTAP where the server has it, the claim stress and the
 # TAP tests (crash, standby, dump and restore, privileges, pg_cron); on 17
-# and 18 also the pooler, the clients, the load balancers and the quick
-# benchmark. Assertions in heapam, the buffer manager and the executor check
+# and 18 also the demo, the pooler, the clients, the load balancers and the
+# quick benchmark. Assertions in heapam, the buffer manager and the executor check
 # that the direct claim and completion use them only in supported modes; a
 # failed assertion aborts the backend, which the suites see as a failure. The
 # last line is "assert-pgMAJOR: N passed, N failed" (17: "pg17: ...").
@@ -102,15 +102,17 @@ TAP_KEEP_LOGS=$tap_logs bash test/scripts/run-tap.sh >"$log" 2>&1
 grep -E '^not ok|^Result|skipped' "$log"
 count_prove tap "$log"
 no_failed_assertion tap "$tap_logs"/*.log
-# The programs around the server against this major: PgBouncer, the drivers,
-# nginx and HAProxy, and the benchmark's quick mode, whose checks say that
+# The demo and the programs around the server against this major:
+# PgBouncer, the drivers, nginx and HAProxy, and the benchmark's quick mode, whose checks say that
 # every workload ran (on 15 run-tests.sh runs them against Debian's server;
 # an assert-enabled server's throughput means nothing).
 if [ "$MAJOR" != 15 ]; then
 	bench_results=$(mktemp -d /tmp/rollout_bench.XXXXXX)
-	for suite in pooler:test/reliability/pooler_test.sh clients:test/clients/run-clients.sh \
-		loadbalancer:test/loadbalancer/lb_test.sh bench:test/bench/run-bench.sh; do
-		QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS=$bench_results bash "${suite#*:}" >"$log" 2>&1
+	for suite in demo:test/scripts/run-demo.sh pooler:test/reliability/pooler_test.sh \
+		clients:test/clients/run-clients.sh loadbalancer:test/loadbalancer/lb_test.sh \
+		bench:test/bench/run-bench.sh; do
+		DEMO_NO_BUILD=1 QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS=$bench_results \
+			bash "${suite#*:}" >"$log" 2>&1
 		grep -E '^(FAIL|not ok)' "$log"
 		count_script "${suite%%:*}" "$log"
 	done
