@@ -114,6 +114,8 @@ if [ "$MAJOR" != 15 ]; then
 		DEMO_NO_BUILD=1 QUICK=1 BENCH_NO_BUILD=1 BENCH_RESULTS=$bench_results \
 			bash "${suite#*:}" >"$log" 2>&1
 		grep -E '^(FAIL|not ok)' "$log"
+		# A suite that stopped before its count line: show where.
+		grep -q "^${suite%%:*}: [0-9]* passed" "$log" || tail -n 30 "$log"
 		count_script "${suite%%:*}" "$log"
 	done
 	rm -rf "$bench_results"
